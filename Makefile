@@ -1,0 +1,55 @@
+# Every target runs inside .venv, created and filled from the lock file on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install run test test-sqlite generate check-generated lint format typecheck check migrate bench clean
+
+help:  ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): requirements-dev.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip uv
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-dev.lock
+	touch $(STAMP)
+
+install: $(STAMP)  ## Create .venv and install the locked dependencies.
+
+run: $(STAMP) migrate  ## Serve on 127.0.0.1:8000 (SQLite by default).
+	$(BIN)/uvicorn impl.app:app --host $(HOST) --port $(PORT)
+
+migrate: $(STAMP)  ## Upgrade the database named by DATABASE_URL (default ./app.db) to the latest revision.
+	$(BIN)/alembic upgrade head
+
+test: $(STAMP)  ## The whole suite, on SQLite and PostgreSQL.
+	$(BIN)/pytest -q
+
+generate: $(STAMP)  ## Regenerate generated/ from openapi/openapi.yaml.
+	$(BIN)/python -m scripts.generate
+
+check-generated: generate  ## Fail when generated/ differs from what the contract generates.
+	git diff --exit-code --stat -- generated/
+	@test -z "$$(git status --porcelain -- generated/)" || (git status --porcelain -- generated/; echo "generated/ has untracked files"; exit 1)
+
+lint: $(STAMP)  ## ruff check + format check.
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)  ## Apply ruff's fixes and formatting.
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP)  ## mypy, strict on impl/, scripts/ and generated/.
+	$(BIN)/mypy
+
+check: lint typecheck check-generated  ## Everything CI checks before the tests.
+
+bench: $(STAMP)  ## Load-test the app against the raw-Starlette ceiling (needs wrk; installed if missing).
+	$(BIN)/python -m bench.run
+
+clean:  ## Remove caches and the local SQLite database.
+	rm -rf .mypy_cache .ruff_cache .pytest_cache app.db app.db-wal app.db-shm

@@ -1,0 +1,156 @@
+"""Start, probe and stop one uvicorn server on 127.0.0.1, and read its memory from /proc."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+HOST = "127.0.0.1"
+ROOT = Path(__file__).resolve().parent.parent
+READY_TIMEOUT_S = 30.0
+
+
+class BenchError(Exception):
+    """A failure that makes the benchmark's results meaningless."""
+
+
+def venv_bin(name: str) -> str:
+    """Return the path of a console script next to the running interpreter, else in the repo's .venv."""
+    for candidate in (Path(sys.executable).parent / name, ROOT / ".venv" / "bin" / name):
+        if candidate.exists():
+            return str(candidate)
+    raise BenchError(f"{name} not found next to {sys.executable} nor in {ROOT / '.venv' / 'bin'}")
+
+
+def free_port() -> int:
+    """Ask the kernel for a free TCP port on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def run_alembic(env: dict[str, str]) -> None:
+    """Run `alembic upgrade head` from the repo root with the given environment."""
+    proc = subprocess.run(
+        [venv_bin("alembic"), "upgrade", "head"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise BenchError(f"alembic upgrade head failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
+
+
+class Server:
+    """A uvicorn process serving one ASGI target with the benchmark's fixed flags."""
+
+    def __init__(self, target: str, env: dict[str, str], log_path: Path) -> None:
+        """Remember what to run; nothing starts until start()."""
+        self.target = target
+        self.env = env
+        self.log_path = log_path
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        """Return http://127.0.0.1:PORT."""
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> None:
+        """Launch uvicorn in its own process group, logging to log_path."""
+        cmd = [
+            venv_bin("uvicorn"), self.target, "--host", HOST, "--port", str(self.port), "--workers", "1",
+            "--no-access-log", "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
+        ]  # fmt: skip
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def log_tail(self, lines: int = 40) -> str:
+        """Return the last lines of the server log."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def wait_ready(self, headers: dict[str, str]) -> None:
+        """Poll GET /items?limit=1 until it answers 200, the process dies, or the timeout passes."""
+        assert self.proc is not None
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        last = "no answer"
+        with httpx.Client(base_url=self.base_url, headers=headers, timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise BenchError(f"{self.target} exited with {self.proc.returncode}:\n{self.log_tail()}")
+                try:
+                    resp = client.get("/items", params={"limit": 1})
+                    if resp.status_code == 200:
+                        return
+                    last = f"HTTP {resp.status_code}: {resp.text[:300]}"
+                except httpx.TransportError as exc:
+                    last = repr(exc)
+                time.sleep(0.1)
+        raise BenchError(f"{self.target} not ready after {READY_TIMEOUT_S:.0f}s ({last}):\n{self.log_tail()}")
+
+    def serving_pid(self) -> int:
+        """Return the pid that serves requests: the deepest descendant if uvicorn forked, else the process itself."""
+        assert self.proc is not None
+        pid = self.proc.pid
+        while children := _children(pid):
+            pid = max(children, key=lambda p: memory_kb(p).get("VmRSS", 0))
+        return pid
+
+    def stop(self) -> None:
+        """Terminate the process group, kill it after 10 s."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        _signal_group(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            _signal_group(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    """Signal the process group we created, ignoring one that is already gone."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, sig)
+
+
+def _children(pid: int) -> list[int]:
+    """Return the direct children of pid by scanning /proc."""
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def memory_kb(pid: int) -> dict[str, int]:
+    """Return VmRSS and VmHWM of pid in kB (empty if the process is gone)."""
+    out: dict[str, int] = {}
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(value.split()[0])
+    return out

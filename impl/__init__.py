@@ -1,0 +1,1 @@
+"""Hand-written implementation of the contract: services, persistence, security, app wiring."""

@@ -1,0 +1,54 @@
+"""Liveness, readiness and the public part of the settings."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from generated import models
+from generated.runtime import RequestContext
+from impl.problems import ServiceUnavailable
+from impl.settings import Settings
+
+APP_VERSION = "0.1.0"
+READINESS_TIMEOUT_SECONDS = 2.0
+
+
+class AppSystemService:
+    """Answers the probes from the process's own engine and settings."""
+
+    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
+        self._engine = engine
+        self._settings = settings
+
+    async def read_root(self, ctx: RequestContext) -> models.Message:
+        """The classic greeting."""
+        return models.Message(message="Hello World")
+
+    async def get_health(self, ctx: RequestContext) -> models.Health:
+        """Alive as long as this code runs: no dependency is touched."""
+        return models.Health.model_validate({"status": "ok"})
+
+    async def get_readiness(self, ctx: RequestContext) -> models.Health:
+        """Ready when the database answers a trivial query in time; 503 problem otherwise."""
+        try:
+            async with asyncio.timeout(READINESS_TIMEOUT_SECONDS), self._engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise ServiceUnavailable(f"database is not reachable ({type(exc).__name__})") from exc
+        return models.Health.model_validate({"status": "ok"})
+
+    async def get_public_settings(self, ctx: RequestContext) -> models.PublicSettings:
+        """Settings a client may see; secrets and connection strings are never part of it."""
+        return models.PublicSettings.model_validate(
+            {
+                "app_name": self._settings.app_name,
+                "version": APP_VERSION,
+                "environment": self._settings.environment,
+                "max_page_size": self._settings.max_page_size,
+                "max_upload_bytes": self._settings.max_upload_bytes,
+            }
+        )

@@ -1,0 +1,1 @@
+"""Contract-first code generator: openapi.yaml -> generated/ (models, protocols, routers)."""

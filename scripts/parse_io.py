@@ -1,0 +1,180 @@
+"""Stage 3 (bodies and responses): request bodies, form fields, responses, headers and links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .load import Spec
+from .naming import snake_case, unique
+from .operations import FORM, MULTIPART, deref, is_json, pick_media
+from .typeexpr import TypeRenderer, union
+
+BodyKind = Literal["json", "form", "multipart", "raw"]
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    """One form/multipart field; files are `UploadFile` in the route and `UploadedFile` in the Protocol."""
+
+    name: str
+    python_name: str
+    route_type: str
+    protocol_type: str
+    required: bool
+    is_file: bool
+    description: str | None
+    constraints: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestBody:
+    """The request body the route reads: JSON (`body: models.X`), form (model built from fields), multipart, raw."""
+
+    media_type: str
+    kind: BodyKind
+    required: bool
+    type_expr: str
+    model: str | None
+    fields: tuple[FormField, ...]
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An OpenAPI link of a response: target operation and parameter expressions."""
+
+    name: str
+    operation_id: str | None
+    operation_ref: str | None
+    parameters: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """One declared response: `type_expr` is a model/list type, `None` (no content), `Download` or `Any`."""
+
+    status: str
+    description: str
+    media_type: str | None
+    type_expr: str
+    headers: tuple[str, ...]
+    links: tuple[Link, ...]
+
+    @property
+    def is_json(self) -> bool:
+        """True when the route serialises the result as JSON."""
+        return self.media_type is not None and is_json(self.media_type)
+
+
+def parse_body(spec: Spec, node: Any, renderer: TypeRenderer, taken: set[str], where: str) -> RequestBody | None:
+    """Return the request body of an operation (None when it declares none)."""
+    body = deref(spec, node)
+    if not isinstance(body, dict):
+        return None
+    content: Any = body.get("content")
+    media = pick_media(content)
+    if media is None:
+        return None
+    required = body.get("required") is True
+    description = body.get("description") if isinstance(body.get("description"), str) else None
+    schema = content[media].get("schema") if isinstance(content[media], dict) else None
+    base = media.split(";", 1)[0].strip().lower()
+    where = f"{where} request body"
+    if is_json(media):
+        expr = renderer.type_of(schema, where) if schema else "Any"
+        return RequestBody(media, "json", required, expr if required else union([expr, "None"]), None, (), description)
+    props, required_props = _properties(spec, schema)
+    if base in (FORM, MULTIPART) and props:
+        multipart = base == MULTIPART
+        fields = tuple(_field(spec, n, s, n in required_props, multipart, renderer, taken, where) for n, s in props)
+        if not multipart and isinstance(schema, dict) and "$ref" in schema:
+            model = renderer.model_ref(schema["$ref"], where)
+            return RequestBody(media, "form", required, model, model, fields, description)
+        return RequestBody(media, "multipart", required, "None", None, fields, description)
+    return RequestBody(media, "raw", required, "bytes", None, (), description)
+
+
+def _properties(spec: Spec, schema: Any, depth: int = 0) -> tuple[list[tuple[str, Any]], set[str]]:
+    """Return the (name, schema) properties of an object schema, allOf members merged, and its required names."""
+    schema = deref(spec, schema)
+    if not isinstance(schema, dict) or depth > 16:
+        return [], set()
+    props: dict[str, Any] = {}
+    required: set[str] = set()
+    for member in schema.get("allOf") or []:
+        sub, sub_required = _properties(spec, member, depth + 1)
+        props.update(sub)
+        required |= sub_required
+    props.update((schema.get("properties") or {}).items())
+    required |= {str(r) for r in schema.get("required") or []}
+    return list(props.items()), required
+
+
+def _is_file(spec: Spec, schema: Any) -> bool:
+    schema = deref(spec, schema)
+    return isinstance(schema, dict) and (schema.get("format") == "binary" or "contentMediaType" in schema)
+
+
+def _field(
+    spec: Spec,
+    name: str,
+    schema: Any,
+    required: bool,
+    multipart: bool,
+    renderer: TypeRenderer,
+    taken: set[str],
+    where: str,
+) -> FormField:
+    python_name = unique(snake_case(name, fallback="field"), taken)
+    resolved = deref(spec, schema)
+    description = resolved.get("description") if isinstance(resolved, dict) else None
+    items = resolved.get("items") if isinstance(resolved, dict) and resolved.get("type") == "array" else None
+    if multipart and (_is_file(spec, resolved) or (items is not None and _is_file(spec, items))):
+        route, proto = (
+            ("list[UploadFile]", "list[UploadedFile]") if items is not None else ("UploadFile", "UploadedFile")
+        )
+        if not required:
+            route, proto = route + " | None", proto + " | None"
+        return FormField(name, python_name, route, proto, required, True, description, ())
+    expr = renderer.type_of(schema, f"{where} field {name!r}", param=True)
+    if not required:
+        expr = union([expr, "None"])
+    constraints = renderer.constraints(schema)
+    return FormField(name, python_name, expr, expr, required, False, description, constraints)
+
+
+def _status_key(status: str) -> tuple[int, str]:
+    if status.isdigit():
+        return 0, status.zfill(3)
+    return (1, status) if status != "default" else (2, status)
+
+
+def parse_responses(spec: Spec, responses: dict[str, Any], renderer: TypeRenderer, where: str) -> tuple[Response, ...]:
+    """Return the declared responses sorted by status (numeric, ranges, default)."""
+    out: list[Response] = []
+    for status in sorted((str(s) for s in responses), key=_status_key):
+        resp = deref(spec, responses[status])
+        if not isinstance(resp, dict):
+            continue
+        content: Any = resp.get("content")
+        media = pick_media(content)
+        if media is None:
+            expr = "None"
+        elif is_json(media):
+            schema = content[media].get("schema") if isinstance(content[media], dict) else None
+            expr = renderer.type_of(schema, f"{where} response {status}") if schema else "Any"
+        else:
+            expr = "Download"
+        links = tuple(_link(spec, n, node) for n, node in (resp.get("links") or {}).items())
+        description = str(resp.get("description") or "")
+        out.append(Response(status, description, media, expr, tuple(sorted(resp.get("headers") or {})), links))
+    return tuple(out)
+
+
+def _link(spec: Spec, name: str, node: Any) -> Link:
+    link = deref(spec, node)
+    link = link if isinstance(link, dict) else {}
+    params = tuple(sorted((str(k), str(v)) for k, v in (link.get("parameters") or {}).items()))
+    op_id, op_ref = link.get("operationId"), link.get("operationRef")
+    return Link(name, op_id if isinstance(op_id, str) else None, op_ref if isinstance(op_ref, str) else None, params)

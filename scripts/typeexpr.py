@@ -1,0 +1,185 @@
+"""Python type expressions and FastAPI constraint keywords for JSON schemas (params, non-object bodies)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .load import Spec, resolve_pointer
+from .schemas import GenerationError, Models, schema_name
+
+_INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+_STRING_FORMATS = {
+    "date-time": "datetime.datetime",
+    "date": "datetime.date",
+    "time": "datetime.time",
+    "uuid": "uuid.UUID",
+    "binary": "bytes",
+}
+_SCALARS = {"integer": "int", "number": "float", "boolean": "bool", "null": "None"}
+
+
+def literal(value: Any) -> str:
+    """Return Python source for a JSON scalar (strings double-quoted, ASCII-only)."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if value is None:
+        return "None"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value))
+
+
+def union(parts: list[str]) -> str:
+    """Return `A | B | None` of distinct parts, None last, `Any` swallowing everything."""
+    seen: list[str] = []
+    for part in parts:
+        for piece in _split_union(part):
+            if piece not in seen:
+                seen.append(piece)
+    if "Any" in seen:
+        return "Any"
+    if "None" in seen:
+        seen = [p for p in seen if p != "None"] + ["None"]
+    return " | ".join(seen) if seen else "Any"
+
+
+def _split_union(expr: str) -> list[str]:
+    depth, start, out = 0, 0, []
+    for i, ch in enumerate(expr):
+        depth += ch in "[("
+        depth -= ch in "])"
+        if ch == "|" and depth == 0:
+            out.append(expr[start:i].strip())
+            start = i + 1
+    out.append(expr[start:].strip())
+    return out
+
+
+class TypeRenderer:
+    """Renders schemas of the prepared spec against the classes that really exist in models.py."""
+
+    def __init__(self, spec: Spec, models: Models) -> None:
+        self.spec = spec
+        self.models = models
+
+    def model_ref(self, ref: str, where: str) -> str:
+        """Return `models.<Class>` for a schema ref; GenerationError when the class was not generated."""
+        name = schema_name(ref)
+        if name is None or name not in self.models.classes:
+            raise GenerationError(f"{where}: {ref!r} has no generated class in models.py")
+        return f"models.{name}"
+
+    def type_of(self, schema: Any, where: str, *, param: bool = False, depth: int = 0) -> str:
+        """Return the type expression of `schema`; `param` inlines non-enum refs (FastAPI params are scalars)."""
+        if depth > 16 or not isinstance(schema, dict) or not schema:
+            return "Any"
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            name = schema_name(ref)
+            if not param or (name is not None and name in self.models.enums):
+                return self.model_ref(ref, where)
+            return self.type_of(resolve_pointer(self.spec, ref), where, param=True, depth=depth + 1)
+        nullable = schema.get("nullable") is True
+        if "const" in schema:
+            expr = f"Literal[{literal(schema['const'])}]"
+        elif isinstance(schema.get("enum"), list):
+            values = [v for v in schema["enum"] if v is not None]
+            nullable = nullable or None in schema["enum"]
+            expr = f"Literal[{', '.join(literal(v) for v in values)}]" if values else "None"
+        elif schema.get("oneOf") or schema.get("anyOf"):
+            members: list[Any] = schema.get("oneOf") or schema.get("anyOf") or []
+            expr = union([self.type_of(m, where, param=param, depth=depth + 1) for m in members])
+        elif isinstance(schema.get("allOf"), list) and len(schema["allOf"]) == 1:
+            expr = self.type_of(schema["allOf"][0], where, param=param, depth=depth + 1)
+        else:
+            expr = union([self._kind(k, schema, where, param, depth) for k in self._kinds(schema)])
+        return union([expr, "None"]) if nullable else expr
+
+    @staticmethod
+    def _kinds(schema: dict[str, Any]) -> list[str]:
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            return [str(k) for k in kind] or ["any"]
+        if isinstance(kind, str):
+            return [kind]
+        if "items" in schema:
+            return ["array"]
+        if "properties" in schema or "additionalProperties" in schema:
+            return ["object"]
+        return ["any"]
+
+    def _kind(self, kind: str, schema: dict[str, Any], where: str, param: bool, depth: int) -> str:
+        if kind in _SCALARS:
+            return _SCALARS[kind]
+        if kind == "string":
+            return _STRING_FORMATS.get(str(schema.get("format")), "str")
+        if kind == "array":
+            return f"list[{self.type_of(schema.get('items'), where, param=param, depth=depth + 1)}]"
+        if kind == "object":
+            return "str" if param else "dict[str, Any]"
+        return "Any"
+
+    def constraints(self, schema: Any, *, depth: int = 0) -> tuple[tuple[str, str], ...]:
+        """Return FastAPI Path/Query/... keyword constraints (name, source) of a parameter schema."""
+        if not isinstance(schema, dict) or depth > 16:
+            return ()
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            if schema_name(ref) in self.models.enums:
+                return ()
+            return self.constraints(resolve_pointer(self.spec, ref), depth=depth + 1)
+        kinds = [k for k in self._kinds(schema) if k != "null"]
+        if len(kinds) != 1 or "enum" in schema or "const" in schema:
+            return ()
+        out: dict[str, Any] = {}
+        if kinds[0] in ("integer", "number"):
+            schema = {**schema, "format": schema.get("format") if kinds[0] == "integer" else None}
+            out.update(_numeric(schema))
+        elif kinds[0] == "string":
+            out.update(
+                {
+                    k: schema[s]
+                    for s, k in (("minLength", "min_length"), ("maxLength", "max_length"))
+                    if isinstance(schema.get(s), int)
+                }
+            )
+            if isinstance(schema.get("pattern"), str):
+                out["pattern"] = schema["pattern"]
+        elif kinds[0] == "array":
+            out.update(
+                {
+                    k: schema[s]
+                    for s, k in (("minItems", "min_length"), ("maxItems", "max_length"))
+                    if isinstance(schema.get(s), int)
+                }
+            )
+        return tuple((k, literal(v)) for k, v in sorted(out.items()))
+
+
+def _numeric(schema: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    low, high = schema.get("minimum"), schema.get("maximum")
+    ex_low, ex_high = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+    if _is_number(ex_low):
+        out["gt"] = ex_low
+    elif _is_number(low):
+        out["gt" if ex_low is True else "ge"] = low
+    if _is_number(ex_high):
+        out["lt"] = ex_high
+    elif _is_number(high):
+        out["lt" if ex_high is True else "le"] = high
+    if _is_number(schema.get("multipleOf")):
+        out["multiple_of"] = schema["multipleOf"]
+    bounds = _INT_RANGES.get(str(schema.get("format")))
+    if bounds is not None:
+        # Without an explicit bound, the format's range still applies: a 70-bit id must be a 422, not a DB error.
+        if "gt" not in out:
+            out.setdefault("ge", bounds[0])
+        if "lt" not in out:
+            out.setdefault("le", bounds[1])
+    return out
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -1,0 +1,133 @@
+"""Generated from openapi.yaml by scripts/generate.py. Do not edit."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import MISSING, BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictFloat, StrictInt, StrictStr
+
+
+class Id(RootModel[StrictInt]):
+    root: Annotated[StrictInt, Field(ge=1)]
+
+
+class PetStatus(StrEnum):
+    available = "available"
+    pending = "pending"
+    sold = "sold"
+
+
+class NewPet(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    name: Annotated[StrictStr, Field(max_length=50, min_length=1)]
+    tag: StrictStr | MISSING | None = MISSING
+    status: PetStatus | MISSING = MISSING
+    price: Annotated[StrictFloat | MISSING, Field(gt=0.0)] = MISSING
+    attributes: dict[str, StrictStr] | MISSING = MISSING
+
+
+class Photo(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    url: StrictStr | MISSING = MISSING
+    width: StrictInt | MISSING = MISSING
+
+
+class Pet(NewPet):
+    """
+    A pet in the store.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Id
+    photos: list[Photo] | MISSING = MISSING
+
+
+class Cat(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    kind: Literal["cat"]
+    indoor: StrictBool
+
+
+class Dog(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    kind: Literal["dog"]
+    goodBoy: StrictBool | MISSING = MISSING
+
+
+class Animal(RootModel[Cat | Dog]):
+    root: Annotated[Cat | Dog, Field(discriminator="kind")]
+
+
+class Order(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: StrictInt
+    petId: StrictInt
+    quantity: StrictInt
+    note: StrictStr | MISSING | None = MISSING
+
+
+class Problem(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    type: StrictStr
+    title: StrictStr
+    status: StrictInt
+    detail: StrictStr | MISSING = MISSING
+    instance: StrictStr | MISSING = MISSING
+
+
+class GetPetsMineResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    items: list[Pet]
+    next: StrictStr | MISSING | None = MISSING
+
+
+class PlaceOrderRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    petId: StrictInt
+    quantity: Annotated[StrictInt, Field(ge=1)]
+    note: StrictStr | MISSING = MISSING
+
+
+class GetInventoryResponse(RootModel[dict[str, StrictInt]]):
+    root: dict[str, StrictInt]
+
+
+class PetIdValue(RootModel[Id]):
+    root: Id
+
+
+__all__ = [
+    "Animal",
+    "Cat",
+    "Dog",
+    "GetInventoryResponse",
+    "GetPetsMineResponse",
+    "Id",
+    "NewPet",
+    "Order",
+    "Pet",
+    "PetIdValue",
+    "PetStatus",
+    "Photo",
+    "PlaceOrderRequest",
+    "Problem",
+]

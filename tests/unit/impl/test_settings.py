@@ -1,0 +1,35 @@
+"""Settings refuse an unsafe production configuration and never print secrets."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from impl.settings import DEFAULT_SECRET_KEY, Settings
+
+
+def test_production_with_default_secret_key_is_refused() -> None:
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        Settings(environment="production")
+
+
+def test_production_with_short_secret_key_is_refused() -> None:
+    with pytest.raises(ValidationError, match="32 bytes"):
+        Settings(environment="production", secret_key="too-short")  # type: ignore[arg-type]
+
+
+def test_production_with_strong_secret_key_starts() -> None:
+    settings = Settings(environment="production", secret_key="k" * 32)  # type: ignore[arg-type]
+    assert settings.environment == "production"
+
+
+def test_secret_key_never_appears_in_repr() -> None:
+    assert DEFAULT_SECRET_KEY not in repr(Settings())
+
+
+def test_settings_read_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///./other.db")
+    monkeypatch.setenv("CORS_ORIGINS", '["https://app.example.com"]')
+    settings = Settings()
+    assert settings.database_url.endswith("other.db")
+    assert settings.cors_origins == ["https://app.example.com"]
