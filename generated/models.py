@@ -173,7 +173,7 @@ class ImageUpload(BaseModel):
     )
     file: StrictBytes
     """
-    The image (PNG
+    The image: PNG, JPEG, GIF or WebP.
     """
     name: Annotated[StrictStr | MISSING, Field(max_length=100, min_length=1)] = MISSING
     """

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
-from typing import cast
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import Row, Table, delete, insert, select, update
+from sqlalchemy import Row, Select, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from generated import models
 from generated.runtime import RequestContext
+from impl.db import DbConnection
 from impl.etags import if_match_allows, make_etag
 from impl.problems import Conflict, NotFound, PreconditionFailed, Unauthorized
 from impl.tables import IdempotencyKeyRow, ItemRow
@@ -20,6 +22,44 @@ from impl.tables import IdempotencyKeyRow, ItemRow
 _items = cast(Table, ItemRow.__table__)
 _keys = cast(Table, IdempotencyKeyRow.__table__)
 _ANONYMOUS = ""
+_LIKE_ESCAPE = "/"
+
+# Statements are built once: constructing a statement costs more than SQLite executing it (see bench/).
+_GET = select(_items).where(_items.c.id == bindparam("item_id"))
+_VERSION = select(_items.c.version).where(_items.c.id == bindparam("item_id"))
+_INSERT = insert(_items).returning(*_items.c)
+_DELETE = delete(_items).where(_items.c.id == bindparam("item_id"), _items.c.version == bindparam("expected"))
+_REPLAY = select(_keys.c.request_hash, _keys.c.response).where(
+    _keys.c.principal == bindparam("principal"), _keys.c.key == bindparam("key")
+)
+_REMEMBER = insert(_keys)
+
+
+@cache
+def _list_statement(*, search: bool, mine: bool) -> Select[Any]:
+    stmt = select(_items).order_by(_items.c.id).offset(bindparam("skip")).limit(bindparam("limit"))
+    if search:
+        stmt = stmt.where(_items.c.name.ilike(bindparam("pattern"), escape=_LIKE_ESCAPE))
+    if mine:
+        stmt = stmt.where(_items.c.owner_id == bindparam("owner_id"))
+    return stmt
+
+
+@cache
+def _update_statement(columns: frozenset[str]) -> ReturningUpdate[Any]:
+    """Compare-and-set on the version: a concurrent writer makes the update match no row."""
+    values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in sorted(columns)}
+    return (
+        update(_items)
+        .where(_items.c.id == bindparam("item_id"), _items.c.version == bindparam("expected"))
+        .values(**values, version=_items.c.version + 1)
+        .returning(*_items.c)
+    )
+
+
+def _contains_pattern(text: str) -> str:
+    escaped = text.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2).replace("%", "/%").replace("_", "/_")
+    return f"%{escaped}%"
 
 
 def _now() -> dt.datetime:
@@ -44,21 +84,22 @@ def _replacement(body: models.ItemCreate) -> dict[str, object]:
 class SqlItemsService:
     """The items API over one request-scoped connection (SQLite or PostgreSQL)."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: DbConnection) -> None:
         self._conn = conn
 
     async def list_items(
         self, ctx: RequestContext, *, skip: int, limit: int, q: str | None, mine: bool
     ) -> list[models.Item]:
         """A page of items in id order, optionally filtered by name or by owner."""
-        stmt = select(_items).order_by(_items.c.id).offset(skip).limit(limit)
+        params: dict[str, object] = {"skip": skip, "limit": limit}
         if q is not None:
-            stmt = stmt.where(_items.c.name.icontains(q, autoescape=True))
+            params["pattern"] = _contains_pattern(q)
         if mine:
             if ctx.principal is None:
                 raise Unauthorized("mine=true needs an authenticated caller")
-            stmt = stmt.where(_items.c.owner_id == int(ctx.principal.subject))
-        rows = (await self._conn.execute(stmt)).all()
+            params["owner_id"] = int(ctx.principal.subject)
+        stmt = _list_statement(search=q is not None, mine=mine)
+        rows = (await self._conn.execute(stmt, params)).all()
         return [_to_item(row) for row in rows]
 
     async def create_item(
@@ -75,18 +116,19 @@ class SqlItemsService:
         values = {**_replacement(body), "owner_id": None, "version": 1, "created_at": now, "updated_at": now}
         if ctx.principal is not None:
             values["owner_id"] = int(ctx.principal.subject)
-        row = (await self._conn.execute(insert(_items).values(values).returning(*_items.c))).one()
+        row = (await self._conn.execute(_INSERT, values)).one()
         item = _to_item(row)
         if idempotency_key is not None:
             try:
                 await self._conn.execute(
-                    insert(_keys).values(
-                        principal=principal,
-                        key=idempotency_key,
-                        request_hash=request_hash,
-                        response=item.model_dump(mode="json"),
-                        created_at=now,
-                    )
+                    _REMEMBER,
+                    {
+                        "principal": principal,
+                        "key": idempotency_key,
+                        "request_hash": request_hash,
+                        "response": item.model_dump(mode="json"),
+                        "created_at": now,
+                    },
                 )
             except IntegrityError:
                 # A concurrent request with the same key won the race: undo ours and answer with theirs.
@@ -100,7 +142,7 @@ class SqlItemsService:
 
     async def get_item(self, ctx: RequestContext, *, item_id: int) -> models.Item:
         """One item with its ETag; 404 problem when absent."""
-        row = (await self._conn.execute(select(_items).where(_items.c.id == item_id))).one_or_none()
+        row = (await self._conn.execute(_GET, {"item_id": item_id})).one_or_none()
         if row is None:
             raise NotFound(f"item {item_id} does not exist")
         return self._with_etag(ctx, _to_item(row), version=row.version)
@@ -120,7 +162,7 @@ class SqlItemsService:
     async def delete_item(self, ctx: RequestContext, *, item_id: int, if_match: str | None) -> None:
         """Remove an item; 412 when `If-Match` names another version."""
         version = await self._checked_version(item_id, if_match)
-        result = await self._conn.execute(delete(_items).where(_items.c.id == item_id, _items.c.version == version))
+        result = await self._conn.execute(_DELETE, {"item_id": item_id, "expected": version})
         if result.rowcount != 1:
             raise PreconditionFailed(f"item {item_id} changed while it was being deleted")
         await self._conn.commit()
@@ -129,22 +171,17 @@ class SqlItemsService:
         self, ctx: RequestContext, item_id: int, if_match: str | None, values: dict[str, object]
     ) -> models.Item:
         version = await self._checked_version(item_id, if_match)
-        # Compare-and-set on the version: a concurrent writer makes this a 412, never a lost update.
-        stmt = (
-            update(_items)
-            .where(_items.c.id == item_id, _items.c.version == version)
-            .values(**values, version=version + 1, updated_at=_now())
-            .returning(*_items.c)
-        )
-        row = (await self._conn.execute(stmt)).one_or_none()
+        values = {**values, "updated_at": _now()}
+        params = {"item_id": item_id, "expected": version, **{f"new_{k}": v for k, v in values.items()}}
+        # A concurrent writer makes the compare-and-set match nothing: a 412, never a lost update.
+        row = (await self._conn.execute(_update_statement(frozenset(values)), params)).one_or_none()
         if row is None:
             raise PreconditionFailed(f"item {item_id} changed while it was being updated")
         await self._conn.commit()
         return self._with_etag(ctx, _to_item(row), version=row.version)
 
     async def _checked_version(self, item_id: int, if_match: str | None) -> int:
-        stmt = select(_items.c.version).where(_items.c.id == item_id)
-        version: int | None = (await self._conn.execute(stmt)).scalar_one_or_none()
+        version: int | None = (await self._conn.execute(_VERSION, {"item_id": item_id})).scalar_one_or_none()
         if version is None:
             raise NotFound(f"item {item_id} does not exist")
         if not if_match_allows(if_match, make_etag(item_id, version)):
@@ -152,8 +189,7 @@ class SqlItemsService:
         return version
 
     async def _replay(self, principal: str, key: str, request_hash: str) -> models.Item | None:
-        stmt = select(_keys.c.request_hash, _keys.c.response).where(_keys.c.principal == principal, _keys.c.key == key)
-        row = (await self._conn.execute(stmt)).one_or_none()
+        row = (await self._conn.execute(_REPLAY, {"principal": principal, "key": key})).one_or_none()
         if row is None:
             return None
         if row.request_hash != request_hash:

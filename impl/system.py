@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from generated import models
 from generated.runtime import RequestContext
+from impl.db import Database
 from impl.problems import ServiceUnavailable
 from impl.settings import Settings
 
@@ -20,8 +19,8 @@ READINESS_TIMEOUT_SECONDS = 2.0
 class AppSystemService:
     """Answers the probes from the process's own engine and settings."""
 
-    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self._database = database
         self._settings = settings
 
     async def read_root(self, ctx: RequestContext) -> models.Message:
@@ -35,8 +34,8 @@ class AppSystemService:
     async def get_readiness(self, ctx: RequestContext) -> models.Health:
         """Ready when the database answers a trivial query in time; 503 problem otherwise."""
         try:
-            async with asyncio.timeout(READINESS_TIMEOUT_SECONDS), self._engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
+                await self._database.ping()
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise ServiceUnavailable(f"database is not reachable ({type(exc).__name__})") from exc
         return models.Health.model_validate({"status": "ok"})

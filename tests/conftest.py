@@ -44,10 +44,11 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     """A fresh app; its tables are emptied afterwards so tests never see each other's rows."""
     application = create_app(settings)
     yield application
-    async with application.state.engine.begin() as conn:
+    async with application.state.database.connect() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             await conn.execute(delete(table))
-    await application.state.engine.dispose()
+        await conn.commit()
+    await application.state.database.dispose()
 
 
 @pytest.fixture

@@ -420,7 +420,7 @@ def build_router(
         request: Request,
         *,
         item_id: Annotated[int, Path(alias="item_id", description="The item's id.", ge=1, le=9223372036854775807)],
-        file: Annotated[UploadFile, File(alias="file", description="The image (PNG")],
+        file: Annotated[UploadFile, File(alias="file", description="The image: PNG, JPEG, GIF or WebP.")],
         name: Annotated[
             str | None,
             Form(alias="name", description="Caption; defaults to the file name.", max_length=100, min_length=1),

@@ -71,3 +71,19 @@ def test_contract_example_validates_against_its_schema(
 
 def test_the_contract_has_examples_to_check() -> None:
     assert len(_EXAMPLES) >= 10
+
+
+def test_no_keyword_has_a_null_value_outside_examples() -> None:
+    # A comma inside an unquoted YAML flow mapping silently splits a description into `null` keys.
+    def nulls(node: object, pointer: str) -> list[str]:
+        if isinstance(node, dict):
+            found = [f"{pointer}/{key}" for key, value in node.items() if value is None]
+            for key, value in node.items():
+                if key not in ("example", "examples", "default", "const", "enum"):
+                    found += nulls(value, f"{pointer}/{key}")
+            return found
+        if isinstance(node, list):
+            return [hit for index, item in enumerate(node) for hit in nulls(item, f"{pointer}/{index}")]
+        return []
+
+    assert nulls(contract(), "#") == []

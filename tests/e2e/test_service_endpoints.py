@@ -28,7 +28,7 @@ async def test_readyz_is_503_problem_when_the_database_is_gone() -> None:
     broken = create_app(Settings(database_url="sqlite+aiosqlite:////nonexistent-dir/x.db", environment="test"))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=broken), base_url="http://t") as other:
         response = await other.get("/readyz")
-    await broken.state.engine.dispose()
+    await broken.state.database.dispose()
     assert response.status_code == 503
     assert response.headers["content-type"] == PROBLEM
 

@@ -141,7 +141,7 @@ def service_dependency(provide: Callable[..., Any] | None) -> Callable[..., Any]
     return provide if provide is not None else _no_service
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """Route dependency: 415 when a request with a body does not send a JSON Content-Type."""
     headers = request.headers
     if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
@@ -222,8 +222,10 @@ def respond(
             raise ValueError(f"{ctx.operation.operation_id}: status {ctx.status_code} is not declared")
         status = ctx.status_code
     response: Response
+    # Headers go in through the constructor: updating them afterwards costs more on every request.
+    headers = ctx.headers
     if isinstance(result, Download):
-        headers = dict(result.headers)
+        headers = {**result.headers, **headers}
         if result.filename is not None:
             headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(result.filename, safe='')}"
         if isinstance(result.content, bytes):
@@ -235,12 +237,10 @@ def respond(
     elif result is None or adapter is None:
         if result is not None:
             raise TypeError(f"{ctx.operation.operation_id}: expected a Download or None, got {type(result).__name__}")
-        response = Response(status_code=status)
+        response = Response(status_code=status, headers=headers)
     else:
         body = adapter.dump_json(result, by_alias=True, exclude_unset=True)
-        response = Response(body, status_code=status, media_type=media_type)
-    if ctx.headers:
-        response.headers.update(ctx.headers)
+        response = Response(body, status_code=status, media_type=media_type, headers=headers)
     for c in ctx._cookies:
         response.set_cookie(
             c.key, c.value, max_age=c.max_age, path=c.path, secure=c.secure, httponly=c.httponly, samesite=c.samesite
