@@ -5,10 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 import yaml
+from fastapi import FastAPI
 
 from impl.app import create_app
 from impl.docs import CONTRACT_PATH
 from impl.settings import Settings
+from impl.system import AppSystemService
 
 PROBLEM = "application/problem+json"
 
@@ -115,3 +117,18 @@ async def test_docs_pages_load_their_assets_locally(client: httpx.AsyncClient, p
     html = (await client.get(page)).text
     assert f"/docs-assets/{asset}" in html and "cdn." not in html
     assert (await client.get(f"/docs-assets/{asset}")).status_code == 200
+
+
+async def test_unexpected_error_is_500_problem_without_traceback(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def explode(self: object, ctx: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(AppSystemService, "read_root", explode)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        response = await http.get("/")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["title"] == "Internal Server Error" and body["instance"] == "/"
+    assert "secret internal detail" not in response.text and "Traceback" not in response.text

@@ -1,0 +1,88 @@
+"""SqlItemsService called directly (no HTTP): conditional writes, idempotency and search on inline SQLite."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert
+
+from generated import models
+from generated.routers.items import OP_CREATE_ITEM, OP_UPDATE_ITEM
+from generated.runtime import RequestContext
+from impl.db import InlineSqliteDatabase
+from impl.items import SqlItemsService, _contains_pattern
+from impl.problems import Conflict, PreconditionFailed
+from impl.tables import ItemRow
+from tests.databases import migrate
+
+
+@pytest.fixture
+def database_file(tmp_path: Path) -> str:
+    """A migrated SQLite file (a sync fixture: Alembic runs its own event loop)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'unit.db'}"
+    migrate(url)
+    return url
+
+
+@pytest.fixture
+async def database(database_file: str) -> AsyncIterator[InlineSqliteDatabase]:
+    db = InlineSqliteDatabase(database_file)
+    yield db
+    await db.dispose()
+
+
+def _new(name: str = "Foo", price: float = 1.0) -> models.ItemCreate:
+    return models.ItemCreate(name=name, price=price)
+
+
+async def test_create_then_get_round_trips_and_sets_etag(database: InlineSqliteDatabase) -> None:
+    ctx = RequestContext(operation=OP_CREATE_ITEM)
+    async with database.connect() as conn:
+        created = await SqlItemsService(conn).create_item(ctx, idempotency_key=None, body=_new())
+    assert ctx.headers["ETag"] == f'"{created.id}.1"'
+    async with database.connect() as conn:
+        fetched = await SqlItemsService(conn).get_item(RequestContext(operation=OP_CREATE_ITEM), item_id=created.id)
+    assert fetched == created
+
+
+async def test_update_with_stale_if_match_raises_precondition_failed(database: InlineSqliteDatabase) -> None:
+    async with database.connect() as conn:
+        service = SqlItemsService(conn)
+        item = await service.create_item(RequestContext(operation=OP_CREATE_ITEM), idempotency_key=None, body=_new())
+        patch = models.ItemPatch(price=2.0)
+        await service.update_item(RequestContext(operation=OP_UPDATE_ITEM), item_id=item.id, if_match=None, body=patch)
+        with pytest.raises(PreconditionFailed):
+            await service.update_item(
+                RequestContext(operation=OP_UPDATE_ITEM), item_id=item.id, if_match=f'"{item.id}.1"', body=patch
+            )
+
+
+async def test_work_left_uncommitted_is_rolled_back_when_the_connection_is_returned(
+    database: InlineSqliteDatabase,
+) -> None:
+    row = {"name": "ghost", "price": 1.0, "tags": [], "images": [], "version": 1}
+    now = {"created_at": dt.datetime.now(dt.UTC), "updated_at": dt.datetime.now(dt.UTC)}
+    async with database.connect() as conn:
+        await conn.execute(insert(ItemRow), {**row, **now})
+    async with database.connect() as conn:
+        listed = await SqlItemsService(conn).list_items(
+            RequestContext(operation=OP_CREATE_ITEM), skip=0, limit=10, q=None, mine=False
+        )
+    assert listed == []
+
+
+async def test_idempotency_key_with_other_body_conflicts(database: InlineSqliteDatabase) -> None:
+    async with database.connect() as conn:
+        service = SqlItemsService(conn)
+        ctx = RequestContext(operation=OP_CREATE_ITEM)
+        await service.create_item(ctx, idempotency_key="k", body=_new())
+        with pytest.raises(Conflict):
+            await service.create_item(ctx, idempotency_key="k", body=_new(price=2.0))
+
+
+@pytest.mark.parametrize(("text", "pattern"), [("a", "%a%"), ("50%", "%50/%%"), ("a_b", "%a/_b%"), ("x/y", "%x//y%")])
+def test_contains_pattern_escapes_like_wildcards(text: str, pattern: str) -> None:
+    assert _contains_pattern(text) == pattern
