@@ -226,7 +226,7 @@ class UserCreate(BaseModel):
     )
     email: Annotated[EmailStr, Field(max_length=254)]
     password: Annotated[SecretStr, Field(max_length=128, min_length=8)]
-    full_name: Annotated[StrictStr | MISSING | None, Field(max_length=100)] = MISSING
+    full_name: Annotated[StrictStr | MISSING | None, Field(max_length=100, pattern="^[^\\x00-\\x1F\\x7F]*$")] = MISSING
 
 
 class UserUpdate(BaseModel):
@@ -235,14 +235,9 @@ class UserUpdate(BaseModel):
         validate_by_name=True,
     )
     email: Annotated[EmailStr | MISSING, Field(max_length=254)] = MISSING
-    full_name: Annotated[StrictStr | MISSING | None, Field(max_length=100)] = MISSING
+    full_name: Annotated[StrictStr | MISSING | None, Field(max_length=100, pattern="^[^\\x00-\\x1F\\x7F]*$")] = MISSING
     password: Annotated[SecretStr | MISSING, Field(max_length=128, min_length=8)] = MISSING
     current_password: Annotated[SecretStr | MISSING, Field(max_length=128)] = MISSING
-
-
-class GrantType(StrEnum):
-    password = "password"
-    refresh_token = "refresh_token"
 
 
 class TokenRequest(BaseModel):
@@ -253,8 +248,14 @@ class TokenRequest(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    grant_type: GrantType
-    username: Annotated[StrictStr | MISSING, Field(max_length=254)] = MISSING
+    grant_type: Annotated[StrictStr, Field(max_length=100)]
+    """
+    `password` or `refresh_token`; anything else is answered with `unsupported_grant_type`.
+    """
+    username: Annotated[StrictStr | MISSING, Field(max_length=254, pattern="^[^\\x00-\\x1F\\x7F]*$")] = MISSING
+    """
+    The e-mail address.
+    """
     password: Annotated[SecretStr | MISSING, Field(max_length=128)] = MISSING
     scope: Annotated[StrictStr | MISSING, Field(max_length=200)] = MISSING
     """
@@ -300,7 +301,10 @@ class LoginForm(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    username: Annotated[StrictStr, Field(max_length=254)]
+    username: Annotated[StrictStr, Field(max_length=254, pattern="^[^\\x00-\\x1F\\x7F]*$")]
+    """
+    The e-mail address.
+    """
     password: Annotated[SecretStr, Field(max_length=128)]
 
 
@@ -376,7 +380,6 @@ __all__ = [
     "FieldError",
     "FileInfo",
     "FileUpload",
-    "GrantType",
     "Health",
     "Image",
     "ImageUpload",

@@ -7,20 +7,27 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from generated import build_routers
-from impl.db import DbConnection, get_db, open_database
+from impl.auth import SqlAuthService
+from impl.db import Database, DbConnection, get_db, open_database
 from impl.demo import InProcessDemoService
 from impl.docs import install_contract_docs
 from impl.items import SqlItemsService
 from impl.logs import configure_logging
 from impl.middleware import BodySizeLimitMiddleware, ResponseHeadersMiddleware
 from impl.problems import install_problem_handlers
+from impl.security.authenticator import TokenAuthenticator
+from impl.security.login import CredentialChecker
+from impl.security.passwords import PasswordHasher
+from impl.security.ratelimit import FailureWindow, build_rate_limiter
+from impl.security.tokens import TokenCodec
 from impl.settings import Settings, get_settings
 from impl.system import APP_VERSION, AppSystemService
+from impl.users import SqlUsersService
 
 T = TypeVar("T")
 Connection = Annotated[DbConnection, Depends(get_db, scope="function")]
@@ -38,11 +45,34 @@ def _constant(value: T) -> Callable[[], Awaitable[T]]:
     return provide
 
 
+def _auth_provider(
+    database: Database, checker: CredentialChecker, codec: TokenCodec, settings: Settings
+) -> Callable[[Request], Awaitable[SqlAuthService]]:
+    async def provide(request: Request) -> SqlAuthService:
+        # Per request: the client address keys the brute-force limit; the scheme decides Secure cookies.
+        return SqlAuthService(
+            database,
+            checker,
+            codec,
+            settings,
+            client_ip=request.client.host if request.client else None,
+            secure_cookies=request.url.scheme == "https",
+        )
+
+    return provide
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ASGI app for `settings` (default: from the environment)."""
     settings = settings or get_settings()
     configure_logging(settings)
     database = open_database(settings.database_url, echo=settings.database_echo)
+    hasher = PasswordHasher(settings)
+    codec = TokenCodec(settings)
+    window = settings.login_failure_window_seconds
+    per_user = build_rate_limiter(settings.redis_url, FailureWindow(settings.login_failures_per_user, window))
+    per_address = build_rate_limiter(settings.redis_url, FailureWindow(settings.login_failures_per_ip, window))
+    checker = CredentialChecker(database, hasher, per_user=per_user, per_address=per_address)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -51,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         yield
+        await per_user.aclose()
+        await per_address.aclose()
         await database.dispose()
 
     # FastAPI's own schema and docs are off: the authored contract is what we serve.
@@ -68,8 +100,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "system": _constant(AppSystemService(database, settings)),
         "items": _provide_items,
         "demo": _constant(InProcessDemoService()),
+        "users": _constant(SqlUsersService(database, hasher, settings)),
+        "auth": _auth_provider(database, checker, codec, settings),
     }
-    for router in build_routers(providers):
+    for router in build_routers(providers, authenticator=TokenAuthenticator(database, codec)):
         # The routes themselves, not include_router(): FastAPI's included-router matching cost ~20 us a request
         # in the profile, and these routers carry no prefix or dependencies of their own to preserve.
         app.router.routes.extend(router.routes)

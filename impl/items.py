@@ -6,9 +6,9 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Select, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Row, Select, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import ReturningUpdate
 
@@ -16,17 +16,18 @@ from generated import models
 from generated.runtime import RequestContext
 from impl.db import DbConnection
 from impl.etags import if_match_allows, make_etag
-from impl.problems import Conflict, NotFound, PreconditionFailed, Unauthorized
-from impl.tables import IdempotencyKeyRow, ItemRow
+from impl.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unauthorized
+from impl.security.authenticator import ADMIN_SCOPE
+from impl.tables import IdempotencyKeyRow, ItemRow, table_of
 
-_items = cast(Table, ItemRow.__table__)
-_keys = cast(Table, IdempotencyKeyRow.__table__)
+_items = table_of(ItemRow)
+_keys = table_of(IdempotencyKeyRow)
 _ANONYMOUS = ""
 _LIKE_ESCAPE = "/"
 
 # Statements are built once: constructing a statement costs more than SQLite executing it (see bench/).
 _GET = select(_items).where(_items.c.id == bindparam("item_id"))
-_VERSION = select(_items.c.version).where(_items.c.id == bindparam("item_id"))
+_VERSION = select(_items.c.version, _items.c.owner_id).where(_items.c.id == bindparam("item_id"))
 _INSERT = insert(_items).returning(*_items.c)
 _DELETE = delete(_items).where(_items.c.id == bindparam("item_id"), _items.c.version == bindparam("expected"))
 _REPLAY = select(_keys.c.request_hash, _keys.c.response).where(
@@ -161,7 +162,7 @@ class SqlItemsService:
 
     async def delete_item(self, ctx: RequestContext, *, item_id: int, if_match: str | None) -> None:
         """Remove an item; 412 when `If-Match` names another version."""
-        version = await self._checked_version(item_id, if_match)
+        version = await self._checked_version(ctx, item_id, if_match)
         result = await self._conn.execute(_DELETE, {"item_id": item_id, "expected": version})
         if result.rowcount != 1:
             raise PreconditionFailed(f"item {item_id} changed while it was being deleted")
@@ -170,7 +171,7 @@ class SqlItemsService:
     async def _update(
         self, ctx: RequestContext, item_id: int, if_match: str | None, values: dict[str, object]
     ) -> models.Item:
-        version = await self._checked_version(item_id, if_match)
+        version = await self._checked_version(ctx, item_id, if_match)
         values = {**values, "updated_at": _now()}
         params = {"item_id": item_id, "expected": version, **{f"new_{k}": v for k, v in values.items()}}
         # A concurrent writer makes the compare-and-set match nothing: a 412, never a lost update.
@@ -180,12 +181,18 @@ class SqlItemsService:
         await self._conn.commit()
         return self._with_etag(ctx, _to_item(row), version=row.version)
 
-    async def _checked_version(self, item_id: int, if_match: str | None) -> int:
-        version: int | None = (await self._conn.execute(_VERSION, {"item_id": item_id})).scalar_one_or_none()
-        if version is None:
+    async def _checked_version(self, ctx: RequestContext, item_id: int, if_match: str | None) -> int:
+        """The item's version after the ownership and `If-Match` checks (404, 403, 412 in that order)."""
+        row = (await self._conn.execute(_VERSION, {"item_id": item_id})).one_or_none()
+        if row is None:
             raise NotFound(f"item {item_id} does not exist")
-        if not if_match_allows(if_match, make_etag(item_id, version)):
+        principal = ctx.principal
+        # Items are public, so a 403 reveals nothing a GET would not; only owners and administrators write.
+        if principal is None or (principal.subject != str(row.owner_id) and ADMIN_SCOPE not in principal.scopes):
+            raise Forbidden(f"only the owner of item {item_id} or an administrator may change it")
+        if not if_match_allows(if_match, make_etag(item_id, row.version)):
             raise PreconditionFailed(f"If-Match does not match the current ETag of item {item_id}")
+        version: int = row.version
         return version
 
     async def _replay(self, principal: str, key: str, request_hash: str) -> models.Item | None:

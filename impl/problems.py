@@ -40,8 +40,14 @@ class BadRequest(ProblemError):
 class Unauthorized(ProblemError):
     status, type, title = 401, "/problems/unauthorized", "Authentication required"
 
-    def __init__(self, detail: str, **extensions: object) -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, **extensions)
+    def __init__(self, detail: str, *, invalid_token: bool = False, **extensions: object) -> None:
+        # RFC 6750 §3: a bare challenge when no credentials came, `invalid_token` when bad ones did.
+        challenge = 'Bearer error="invalid_token"' if invalid_token else "Bearer"
+        super().__init__(detail, headers={"WWW-Authenticate": challenge}, **extensions)
+
+
+class Forbidden(ProblemError):
+    status, type, title = 403, "/problems/forbidden", "Forbidden"
 
 
 class NotFound(ProblemError):
@@ -60,8 +66,25 @@ class InvalidInput(ProblemError):
     status, type, title = 422, "/problems/validation", "Request validation failed"
 
 
+class TooManyRequests(ProblemError):
+    status, type, title = 429, "/problems/too-many-requests", "Too many attempts"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
 class ServiceUnavailable(ProblemError):
     status, type, title = 503, "/problems/unavailable", "Service unavailable"
+
+
+class OAuthError(Exception):
+    """An RFC 6749 §5.2 error of the token endpoints: JSON `{error, error_description}`, not a problem document."""
+
+    def __init__(self, error: str, description: str, *, status: int = 400) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
 
 
 _HTTP_TITLES: dict[int, tuple[str, str]] = {
@@ -122,6 +145,15 @@ async def _on_problem(request: Request, exc: Exception) -> Response:
         headers=exc.headers,
         extensions=exc.extensions,
     )
+
+
+async def _on_oauth_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OAuthError)
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="token"'
+    body = orjson.dumps({"error": exc.error, "error_description": exc.description})
+    return Response(body, status_code=exc.status, headers=headers, media_type="application/json")
 
 
 async def _on_validation(request: Request, exc: Exception) -> Response:
@@ -203,6 +235,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
 def install_problem_handlers(app: FastAPI) -> None:
     """Route every error the app can raise to a problem+json response."""
     app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(OAuthError, _on_oauth_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(UnicodeDecodeError, _on_unicode_error)

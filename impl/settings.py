@@ -29,6 +29,27 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Tokens: short-lived access JWTs; refresh tokens rotate; browser sessions last a working day.
+    access_token_ttl_seconds: int = Field(default=900, ge=30)
+    refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+    session_ttl_seconds: int = Field(default=8 * 3600, ge=60)
+    jwt_issuer: str = "contract-api"
+    jwt_audience: str = "contract-api"
+    jwt_leeway_seconds: int = Field(default=10, ge=0, le=120)
+    default_scopes: list[str] = Field(default_factory=lambda: ["items:read", "items:write"])
+    # None: cookies are Secure exactly when the request arrived over https.
+    cookie_secure: bool | None = None
+
+    # Argon2id cost (RFC 9106's second recommended option is t=3, m=64 MiB; tests lower it for speed).
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_cost_kib: int = Field(default=64 * 1024, ge=8 * 1024)
+    argon2_parallelism: int = Field(default=4, ge=1)
+
+    # Brute-force protection on /token and /login, shared between workers through REDIS_URL when set.
+    login_failures_per_user: int = Field(default=5, ge=1)
+    login_failures_per_ip: int = Field(default=50, ge=1)
+    login_failure_window_seconds: int = Field(default=15 * 60, ge=1)
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         # Starting production with a guessable key would let anyone mint tokens: fail at boot instead.

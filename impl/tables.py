@@ -5,7 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -51,6 +63,13 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def table_of(model: type[Base]) -> Table:
+    """The Core table behind a declarative model (services use Core statements on the hot path)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 class ItemRow(Base):
     """An item of the catalogue; `version` backs the ETag and optimistic concurrency."""
 
@@ -64,7 +83,8 @@ class ItemRow(Base):
     tax: Mapped[float | None] = mapped_column(Float)
     tags: Mapped[list[str]] = mapped_column(JsonDocument)
     images: Mapped[list[dict[str, str]]] = mapped_column(JsonDocument)
-    owner_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # Deleting a user deletes their items: an item without its owner could never be changed again.
+    owner_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -84,4 +104,47 @@ class IdempotencyKeyRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-__all__ = ["Base", "IdempotencyKeyRow", "ItemRow"]
+class UserRow(Base):
+    """An account; `email_key` (case-folded) makes e-mail uniqueness case-insensitive."""
+
+    __tablename__ = "users"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 - SQLAlchemy's declarative API
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    scopes: Mapped[list[str]] = mapped_column(JsonDocument)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class SessionRow(Base):
+    """One login (password grant or cookie login): the family every refresh token of that login belongs to."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class RefreshTokenRow(Base):
+    """A single-use refresh token, stored only as its SHA-256 (the token itself is 256 random bits)."""
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 - SQLAlchemy's declarative API
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    session_id: Mapped[str] = mapped_column(String(36), ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+__all__ = ["Base", "IdempotencyKeyRow", "ItemRow", "RefreshTokenRow", "SessionRow", "UserRow", "table_of"]

@@ -8,12 +8,21 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from impl.app import create_app
 from impl.settings import Settings
-from impl.tables import Base
-from tests.databases import POSTGRES_URL, migrate, require_postgres
+from impl.tables import Base, UserRow
+from tests.databases import POSTGRES_URL, make_settings, migrate, require_postgres
+from tests.users import (
+    ADMIN,
+    ALICE,
+    BOB,
+    authenticated_client,
+    get_token,
+    sign_up,
+    sign_up_and_get_token,
+)
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -36,7 +45,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """Test settings on the current backend."""
-    return Settings(database_url=database_url, environment="test", log_json=False, max_body_bytes=64 * 1024)
+    return make_settings(database_url)
 
 
 @pytest.fixture
@@ -53,7 +62,36 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the app in-process."""
+    """An anonymous HTTP client talking to the app in-process."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def alice(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """A client signed in (bearer token) as alice@example.com, a regular user."""
+    async with authenticated_client(app, await sign_up_and_get_token(client, ALICE)) as http:
+        yield http
+
+
+@pytest.fixture
+async def bob(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """A second regular user, bob@example.com."""
+    async with authenticated_client(app, await sign_up_and_get_token(client, BOB)) as http:
+        yield http
+
+
+@pytest.fixture
+async def admin(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """An administrator (users:admin granted directly in the database, as an operator would)."""
+    await sign_up(client, ADMIN)
+    async with app.state.database.connect() as conn:
+        await conn.execute(
+            update(UserRow)
+            .where(UserRow.email_key == ADMIN)
+            .values(scopes=["items:read", "items:write", "users:admin"])
+        )
+        await conn.commit()
+    async with authenticated_client(app, await get_token(client, ADMIN)) as http:
         yield http

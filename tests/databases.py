@@ -10,6 +10,8 @@ import pytest
 from alembic import command
 from alembic.config import Config
 
+from impl.settings import Settings
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
@@ -31,6 +33,21 @@ def require_postgres() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{message} (CI=true: a missing service is a failure)")
     pytest.skip(message)
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for tests: cheap argon2 parameters (the production ones take ~50 ms a hash)."""
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "environment": "test",
+        "log_json": False,
+        "max_body_bytes": 64 * 1024,
+        "argon2_time_cost": 1,
+        "argon2_memory_cost_kib": 8 * 1024,
+        "argon2_parallelism": 1,
+        **overrides,
+    }
+    return Settings.model_validate(values)
 
 
 def alembic_config(database_url: str) -> Config:

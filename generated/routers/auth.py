@@ -82,16 +82,20 @@ def build_router(
     async def login(
         request: Request,
         *,
-        username: Annotated[str, Form(alias="username", max_length=254)],
+        username: Annotated[
+            str,
+            Form(alias="username", description="The e-mail address.", max_length=254, pattern="^[^\\x00-\\x1F\\x7F]*$"),
+        ],
         password: Annotated[str, Form(alias="password", max_length=128)],
-        service: Annotated[AuthService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_LOGIN))],
+        service: Annotated[AuthService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_LOGIN, principal=principal)
         impl = getattr(service, "login", None)
         if impl is None:
             return _rt.not_implemented(request, OP_LOGIN)
-        body = _rt.build_form_model(
+        body = await _rt.build_form_model(
+            request,
             models.LoginForm,
             {
                 "username": username,
@@ -116,6 +120,12 @@ def build_router(
         status_code=204,
         response_model=None,
         responses={
+            401: {"description": "Missing or invalid credentials."},
+            403: {
+                "description": (
+                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
+                )
+            },
             500: {"description": "An unexpected error; the body never contains a traceback."},
         },
         summary="End the cookie session",
@@ -123,8 +133,8 @@ def build_router(
     async def logout(
         request: Request,
         *,
-        service: Annotated[AuthService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_LOGOUT))],
+        service: Annotated[AuthService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_LOGOUT, principal=principal)
         impl = getattr(service, "logout", None)
@@ -139,7 +149,7 @@ def build_router(
             result,
             status_code=204,
             adapter=None,
-            statuses=(204, 500),
+            statuses=(204, 401, 403, 500),
         )
 
     @router.post(
@@ -170,21 +180,32 @@ def build_router(
     async def issue_token(
         request: Request,
         *,
-        grant_type: Annotated[Literal["password", "refresh_token"], Form(alias="grant_type")],
-        username: Annotated[str | None, Form(alias="username", max_length=254)] = None,
+        grant_type: Annotated[
+            str,
+            Form(
+                alias="grant_type",
+                description=("`password` or `refresh_token`; anything else is answered with `unsupported_grant_type`."),
+                max_length=100,
+            ),
+        ],
+        username: Annotated[
+            str | None,
+            Form(alias="username", description="The e-mail address.", max_length=254, pattern="^[^\\x00-\\x1F\\x7F]*$"),
+        ] = None,
         password: Annotated[str | None, Form(alias="password", max_length=128)] = None,
         scope: Annotated[str | None, Form(alias="scope", description="Space-separated scopes.", max_length=200)] = None,
         refresh_token: Annotated[str | None, Form(alias="refresh_token", max_length=512)] = None,
         client_id: Annotated[str | None, Form(alias="client_id", max_length=100)] = None,
         client_secret: Annotated[str | None, Form(alias="client_secret", max_length=200)] = None,
-        service: Annotated[AuthService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_ISSUE_TOKEN))],
+        service: Annotated[AuthService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_ISSUE_TOKEN, principal=principal)
         impl = getattr(service, "issue_token", None)
         if impl is None:
             return _rt.not_implemented(request, OP_ISSUE_TOKEN)
-        body = _rt.build_form_model(
+        body = await _rt.build_form_model(
+            request,
             models.TokenRequest,
             {
                 "grant_type": grant_type,
@@ -234,14 +255,15 @@ def build_router(
         token_type_hint: Annotated[
             Literal["refresh_token", "access_token"] | None, Form(alias="token_type_hint")
         ] = None,
-        service: Annotated[AuthService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_REVOKE_TOKEN))],
+        service: Annotated[AuthService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_REVOKE_TOKEN, principal=principal)
         impl = getattr(service, "revoke_token", None)
         if impl is None:
             return _rt.not_implemented(request, OP_REVOKE_TOKEN)
-        body = _rt.build_form_model(
+        body = await _rt.build_form_model(
+            request,
             models.RevokeRequest,
             {
                 "token": token,

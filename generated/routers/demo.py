@@ -86,8 +86,8 @@ def build_router(
         *,
         q: Annotated[str | None, Query(alias="q", max_length=100)] = None,
         last_query: Annotated[str | None, Cookie(alias="last_query", max_length=100)] = None,
-        service: Annotated[DemoService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_READ_LAST_QUERY))],
+        service: Annotated[DemoService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_READ_LAST_QUERY, principal=principal)
         impl = getattr(service, "read_last_query", None)
@@ -120,8 +120,8 @@ def build_router(
         request: Request,
         *,
         model_name: Annotated[models.ModelName, Path(alias="model_name")],
-        service: Annotated[DemoService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_MODEL))],
+        service: Annotated[DemoService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_GET_MODEL, principal=principal)
         impl = getattr(service, "get_model", None)
@@ -157,8 +157,8 @@ def build_router(
         q: Annotated[
             str | None, Query(alias="q", description="Optional text added to the message.", max_length=200)
         ] = None,
-        service: Annotated[DemoService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_SEND_NOTIFICATION))],
+        service: Annotated[DemoService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_SEND_NOTIFICATION, principal=principal)
         impl = getattr(service, "send_notification", None)
@@ -192,8 +192,8 @@ def build_router(
         request: Request,
         *,
         name: Annotated[str, Path(alias="name", max_length=50, min_length=1)],
-        service: Annotated[DemoService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_UNICORN))],
+        service: Annotated[DemoService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_GET_UNICORN, principal=principal)
         impl = getattr(service, "get_unicorn", None)

@@ -18,7 +18,7 @@ OP_UPLOAD_FILE = OperationInfo(
     method="POST",
     path="/files",
     tag="files",
-    security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ()}),
+    security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=201,
 )
 _ADAPTER_UPLOAD_FILE: TypeAdapter[models.FileInfo] = TypeAdapter(models.FileInfo)
@@ -28,7 +28,7 @@ OP_GET_FILE = OperationInfo(
     method="GET",
     path="/files/{file_id}",
     tag="files",
-    security=({"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ()}),
+    security=({"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ("items:read",)}),
     success_status=200,
 )
 _ADAPTER_GET_FILE: TypeAdapter[models.FileInfo] = TypeAdapter(models.FileInfo)
@@ -38,7 +38,7 @@ OP_DOWNLOAD_FILE = OperationInfo(
     method="GET",
     path="/files/{file_id}/content",
     tag="files",
-    security=({"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ()}),
+    security=({"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ("items:read",)}),
     success_status=200,
 )
 
@@ -64,7 +64,11 @@ def build_router(
         responses={
             400: {"description": "The body is not well-formed (e.g. malformed JSON or not UTF-8)."},
             401: {"description": "Missing or invalid credentials."},
-            403: {"description": "Authenticated, but not allowed (insufficient scope or not the owner)."},
+            403: {
+                "description": (
+                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
+                )
+            },
             413: {"description": "The body is larger than the configured limit."},
             415: {"description": "The body's Content-Type is not the one this operation accepts."},
             422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
@@ -77,8 +81,8 @@ def build_router(
         request: Request,
         *,
         file: Annotated[UploadFile, File(alias="file")],
-        service: Annotated[FilesService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_UPLOAD_FILE))],
+        service: Annotated[FilesService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_UPLOAD_FILE, principal=principal)
         impl = getattr(service, "upload_file", None)
@@ -104,7 +108,11 @@ def build_router(
         response_model=models.FileInfo,
         responses={
             401: {"description": "Missing or invalid credentials."},
-            403: {"description": "Authenticated, but not allowed (insufficient scope or not the owner)."},
+            403: {
+                "description": (
+                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
+                )
+            },
             404: {"description": "No such resource."},
             422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
             500: {"description": "An unexpected error; the body never contains a traceback."},
@@ -115,8 +123,8 @@ def build_router(
         request: Request,
         *,
         file_id: Annotated[uuid.UUID, Path(alias="file_id", description="The file's id.")],
-        service: Annotated[FilesService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_FILE))],
+        service: Annotated[FilesService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_GET_FILE, principal=principal)
         impl = getattr(service, "get_file", None)
@@ -141,7 +149,11 @@ def build_router(
         response_model=None,
         responses={
             401: {"description": "Missing or invalid credentials."},
-            403: {"description": "Authenticated, but not allowed (insufficient scope or not the owner)."},
+            403: {
+                "description": (
+                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
+                )
+            },
             404: {"description": "No such resource."},
             422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
             500: {"description": "An unexpected error; the body never contains a traceback."},
@@ -152,8 +164,8 @@ def build_router(
         request: Request,
         *,
         file_id: Annotated[uuid.UUID, Path(alias="file_id", description="The file's id.")],
-        service: Annotated[FilesService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_DOWNLOAD_FILE))],
+        service: Annotated[FilesService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_DOWNLOAD_FILE, principal=principal)
         impl = getattr(service, "download_file", None)

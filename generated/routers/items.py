@@ -17,7 +17,7 @@ OP_LIST_ITEMS = OperationInfo(
     method="GET",
     path="/items",
     tag="items",
-    security=({}, {"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ()}),
+    security=({}, {"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ("items:read",)}),
     success_status=200,
 )
 _ADAPTER_LIST_ITEMS: TypeAdapter[list[models.Item]] = TypeAdapter(list[models.Item])
@@ -27,7 +27,7 @@ OP_CREATE_ITEM = OperationInfo(
     method="POST",
     path="/items",
     tag="items",
-    security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ()}),
+    security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=201,
 )
 _ADAPTER_CREATE_ITEM: TypeAdapter[models.Item] = TypeAdapter(models.Item)
@@ -37,7 +37,7 @@ OP_DELETE_ITEM = OperationInfo(
     method="DELETE",
     path="/items/{item_id}",
     tag="items",
-    security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ()}),
+    security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=204,
 )
 
@@ -46,7 +46,7 @@ OP_GET_ITEM = OperationInfo(
     method="GET",
     path="/items/{item_id}",
     tag="items",
-    security=({}, {"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ()}),
+    security=({}, {"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ("items:read",)}),
     success_status=200,
 )
 _ADAPTER_GET_ITEM: TypeAdapter[models.Item] = TypeAdapter(models.Item)
@@ -56,7 +56,7 @@ OP_UPDATE_ITEM = OperationInfo(
     method="PATCH",
     path="/items/{item_id}",
     tag="items",
-    security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ()}),
+    security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=200,
 )
 _ADAPTER_UPDATE_ITEM: TypeAdapter[models.Item] = TypeAdapter(models.Item)
@@ -66,7 +66,7 @@ OP_REPLACE_ITEM = OperationInfo(
     method="PUT",
     path="/items/{item_id}",
     tag="items",
-    security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ()}),
+    security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=200,
 )
 _ADAPTER_REPLACE_ITEM: TypeAdapter[models.Item] = TypeAdapter(models.Item)
@@ -76,7 +76,7 @@ OP_UPLOAD_ITEM_IMAGE = OperationInfo(
     method="POST",
     path="/items/{item_id}/images",
     tag="items",
-    security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ()}),
+    security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=201,
 )
 _ADAPTER_UPLOAD_ITEM_IMAGE: TypeAdapter[models.Item] = TypeAdapter(models.Item)
@@ -134,8 +134,8 @@ def build_router(
         mine: Annotated[
             bool, Query(alias="mine", description="Only the caller's own items (requires authentication).")
         ] = False,
-        service: Annotated[ItemsService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_LIST_ITEMS))],
+        service: Annotated[ItemsService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_LIST_ITEMS, principal=principal)
         impl = getattr(service, "list_items", None)
@@ -161,7 +161,11 @@ def build_router(
         responses={
             400: {"description": "The body is not well-formed (e.g. malformed JSON or not UTF-8)."},
             401: {"description": "Missing or invalid credentials."},
-            403: {"description": "Authenticated, but not allowed (insufficient scope or not the owner)."},
+            403: {
+                "description": (
+                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
+                )
+            },
             409: {"description": "The `Idempotency-Key` was already used with a different request body."},
             413: {"description": "The body is larger than the configured limit."},
             415: {"description": "The body's Content-Type is not the one this operation accepts."},
@@ -190,8 +194,8 @@ def build_router(
             ),
         ] = None,
         body: Annotated[models.ItemCreate, Body()],
-        service: Annotated[ItemsService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_CREATE_ITEM))],
+        service: Annotated[ItemsService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_CREATE_ITEM, principal=principal)
         impl = getattr(service, "create_item", None)
@@ -217,7 +221,11 @@ def build_router(
         response_model=None,
         responses={
             401: {"description": "Missing or invalid credentials."},
-            403: {"description": "Authenticated, but not allowed (insufficient scope or not the owner)."},
+            403: {
+                "description": (
+                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
+                )
+            },
             404: {"description": "No such resource."},
             412: {"description": "`If-Match` does not match the current `ETag`."},
             422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
@@ -239,8 +247,8 @@ def build_router(
                 min_length=1,
             ),
         ] = None,
-        service: Annotated[ItemsService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_DELETE_ITEM))],
+        service: Annotated[ItemsService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_DELETE_ITEM, principal=principal)
         impl = getattr(service, "delete_item", None)
@@ -264,6 +272,7 @@ def build_router(
         status_code=200,
         response_model=models.Item,
         responses={
+            401: {"description": "Missing or invalid credentials."},
             404: {"description": "No such resource."},
             422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
             500: {"description": "An unexpected error; the body never contains a traceback."},
@@ -274,8 +283,8 @@ def build_router(
         request: Request,
         *,
         item_id: Annotated[int, Path(alias="item_id", description="The item's id.", ge=1, le=9223372036854775807)],
-        service: Annotated[ItemsService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_ITEM))],
+        service: Annotated[ItemsService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_GET_ITEM, principal=principal)
         impl = getattr(service, "get_item", None)
@@ -290,7 +299,7 @@ def build_router(
             result,
             status_code=200,
             adapter=_ADAPTER_GET_ITEM,
-            statuses=(200, 404, 422, 500),
+            statuses=(200, 401, 404, 422, 500),
         )
 
     @router.patch(
@@ -301,7 +310,11 @@ def build_router(
         responses={
             400: {"description": "The body is not well-formed (e.g. malformed JSON or not UTF-8)."},
             401: {"description": "Missing or invalid credentials."},
-            403: {"description": "Authenticated, but not allowed (insufficient scope or not the owner)."},
+            403: {
+                "description": (
+                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
+                )
+            },
             404: {"description": "No such resource."},
             412: {"description": "`If-Match` does not match the current `ETag`."},
             413: {"description": "The body is larger than the configured limit."},
@@ -327,8 +340,8 @@ def build_router(
             ),
         ] = None,
         body: Annotated[models.ItemPatch, Body()],
-        service: Annotated[ItemsService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_UPDATE_ITEM))],
+        service: Annotated[ItemsService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_UPDATE_ITEM, principal=principal)
         impl = getattr(service, "update_item", None)
@@ -354,7 +367,11 @@ def build_router(
         responses={
             400: {"description": "The body is not well-formed (e.g. malformed JSON or not UTF-8)."},
             401: {"description": "Missing or invalid credentials."},
-            403: {"description": "Authenticated, but not allowed (insufficient scope or not the owner)."},
+            403: {
+                "description": (
+                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
+                )
+            },
             404: {"description": "No such resource."},
             412: {"description": "`If-Match` does not match the current `ETag`."},
             413: {"description": "The body is larger than the configured limit."},
@@ -380,8 +397,8 @@ def build_router(
             ),
         ] = None,
         body: Annotated[models.ItemCreate, Body()],
-        service: Annotated[ItemsService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_REPLACE_ITEM))],
+        service: Annotated[ItemsService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_REPLACE_ITEM, principal=principal)
         impl = getattr(service, "replace_item", None)
@@ -407,7 +424,11 @@ def build_router(
         responses={
             400: {"description": "The body is not well-formed (e.g. malformed JSON or not UTF-8)."},
             401: {"description": "Missing or invalid credentials."},
-            403: {"description": "Authenticated, but not allowed (insufficient scope or not the owner)."},
+            403: {
+                "description": (
+                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
+                )
+            },
             404: {"description": "No such resource."},
             413: {"description": "The body is larger than the configured limit."},
             415: {"description": "The body's Content-Type is not the one this operation accepts."},
@@ -425,8 +446,8 @@ def build_router(
             str | None,
             Form(alias="name", description="Caption; defaults to the file name.", max_length=100, min_length=1),
         ] = None,
-        service: Annotated[ItemsService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_UPLOAD_ITEM_IMAGE))],
+        service: Annotated[ItemsService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_UPLOAD_ITEM_IMAGE, principal=principal)
         impl = getattr(service, "upload_item_image", None)

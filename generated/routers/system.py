@@ -90,8 +90,8 @@ def build_router(
     async def read_root(
         request: Request,
         *,
-        service: Annotated[SystemService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_READ_ROOT))],
+        service: Annotated[SystemService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_READ_ROOT, principal=principal)
         impl = getattr(service, "read_root", None)
@@ -123,8 +123,8 @@ def build_router(
     async def get_health(
         request: Request,
         *,
-        service: Annotated[SystemService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_HEALTH))],
+        service: Annotated[SystemService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_GET_HEALTH, principal=principal)
         impl = getattr(service, "get_health", None)
@@ -155,8 +155,8 @@ def build_router(
     async def get_metrics(
         request: Request,
         *,
-        service: Annotated[SystemService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_METRICS))],
+        service: Annotated[SystemService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_GET_METRICS, principal=principal)
         impl = getattr(service, "get_metrics", None)
@@ -189,8 +189,8 @@ def build_router(
     async def get_readiness(
         request: Request,
         *,
-        service: Annotated[SystemService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_READINESS))],
+        service: Annotated[SystemService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_GET_READINESS, principal=principal)
         impl = getattr(service, "get_readiness", None)
@@ -222,10 +222,10 @@ def build_router(
     async def get_public_settings(
         request: Request,
         *,
-        service: Annotated[SystemService | None, Depends(service_dependency)],
         principal: Annotated[
             Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_PUBLIC_SETTINGS))
         ],
+        service: Annotated[SystemService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_GET_PUBLIC_SETTINGS, principal=principal)
         impl = getattr(service, "get_public_settings", None)

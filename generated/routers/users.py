@@ -17,7 +17,7 @@ OP_LIST_USERS = OperationInfo(
     method="GET",
     path="/users",
     tag="users",
-    security=({"OAuth2PasswordBearer": ("users:admin",)},),
+    security=({"OAuth2PasswordBearer": ("users:admin",)}, {"CookieSession": ("users:admin",)}),
     success_status=200,
 )
 _ADAPTER_LIST_USERS: TypeAdapter[list[models.User]] = TypeAdapter(list[models.User])
@@ -95,7 +95,11 @@ def build_router(
         response_model=list[models.User],
         responses={
             401: {"description": "Missing or invalid credentials."},
-            403: {"description": "Authenticated, but not allowed (insufficient scope or not the owner)."},
+            403: {
+                "description": (
+                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
+                )
+            },
             422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
             500: {"description": "An unexpected error; the body never contains a traceback."},
         },
@@ -108,8 +112,8 @@ def build_router(
         limit: Annotated[
             int, Query(alias="limit", description="Maximum number of records to return.", ge=1, le=100)
         ] = 20,
-        service: Annotated[UsersService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_LIST_USERS))],
+        service: Annotated[UsersService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_LIST_USERS, principal=principal)
         impl = getattr(service, "list_users", None)
@@ -147,8 +151,8 @@ def build_router(
         request: Request,
         *,
         body: Annotated[models.UserCreate, Body()],
-        service: Annotated[UsersService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_CREATE_USER))],
+        service: Annotated[UsersService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_CREATE_USER, principal=principal)
         impl = getattr(service, "create_user", None)
@@ -181,8 +185,8 @@ def build_router(
     async def read_current_user(
         request: Request,
         *,
-        service: Annotated[UsersService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_READ_CURRENT_USER))],
+        service: Annotated[UsersService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_READ_CURRENT_USER, principal=principal)
         impl = getattr(service, "read_current_user", None)
@@ -222,10 +226,10 @@ def build_router(
         request: Request,
         *,
         body: Annotated[models.UserUpdate, Body()],
-        service: Annotated[UsersService | None, Depends(service_dependency)],
         principal: Annotated[
             Principal | None, Depends(_rt.principal_dependency(authenticator, OP_UPDATE_CURRENT_USER))
         ],
+        service: Annotated[UsersService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_UPDATE_CURRENT_USER, principal=principal)
         impl = getattr(service, "update_current_user", None)
@@ -260,8 +264,8 @@ def build_router(
         request: Request,
         *,
         user_id: Annotated[int, Path(alias="user_id", description="The user's id.", ge=1, le=9223372036854775807)],
-        service: Annotated[UsersService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_DELETE_USER))],
+        service: Annotated[UsersService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_DELETE_USER, principal=principal)
         impl = getattr(service, "delete_user", None)
@@ -296,8 +300,8 @@ def build_router(
         request: Request,
         *,
         user_id: Annotated[int, Path(alias="user_id", description="The user's id.", ge=1, le=9223372036854775807)],
-        service: Annotated[UsersService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_USER))],
+        service: Annotated[UsersService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_GET_USER, principal=principal)
         impl = getattr(service, "get_user", None)

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from generated import OPERATIONS
+from impl.auth import SqlAuthService
 from impl.demo import InProcessDemoService
 from impl.items import SqlItemsService
 from impl.system import AppSystemService
+from impl.users import SqlUsersService
 
-SERVICE_CLASSES: dict[str, type] = {"system": AppSystemService, "items": SqlItemsService, "demo": InProcessDemoService}
+SERVICE_CLASSES: dict[str, type] = {
+    "system": AppSystemService,
+    "items": SqlItemsService,
+    "demo": InProcessDemoService,
+    "users": SqlUsersService,
+    "auth": SqlAuthService,
+}
 
 
 def _snake(operation_id: str) -> str:

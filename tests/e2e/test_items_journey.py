@@ -15,34 +15,34 @@ async def _create(client: httpx.AsyncClient, **overrides: object) -> httpx.Respo
     return response
 
 
-async def test_create_item_returns_201_with_location_etag_and_body(client: httpx.AsyncClient) -> None:
-    response = await _create(client)
+async def test_create_item_returns_201_with_location_etag_and_body(alice: httpx.AsyncClient) -> None:
+    response = await _create(alice)
     item = response.json()
     assert response.headers["location"] == f"/items/{item['id']}"
     assert response.headers["etag"] == f'"{item["id"]}.1"'
     assert {k: item[k] for k in NEW_ITEM} == NEW_ITEM
-    assert item["images"] == [] and item["owner_id"] is None
+    assert item["images"] == [] and isinstance(item["owner_id"], int)
     assert item["created_at"].endswith(("Z", "+00:00")) and item["created_at"] == item["updated_at"]
 
 
-async def test_created_item_is_readable_at_its_location(client: httpx.AsyncClient) -> None:
-    created = await _create(client)
-    response = await client.get(created.headers["location"])
+async def test_created_item_is_readable_at_its_location(alice: httpx.AsyncClient) -> None:
+    created = await _create(alice)
+    response = await alice.get(created.headers["location"])
     assert response.status_code == 200
     assert response.json() == created.json()
     assert response.headers["etag"] == created.headers["etag"]
 
 
-async def test_optional_fields_left_out_are_stored_as_defaults(client: httpx.AsyncClient) -> None:
-    response = await client.post("/items", json={"name": "Bare", "price": 1})
+async def test_optional_fields_left_out_are_stored_as_defaults(alice: httpx.AsyncClient) -> None:
+    response = await alice.post("/items", json={"name": "Bare", "price": 1})
     assert response.status_code == 201
     item = response.json()
     assert item["description"] is None and item["tax"] is None and item["tags"] == [] and item["images"] == []
     assert item["price"] == 1.0
 
 
-async def test_get_unknown_item_returns_404_problem(client: httpx.AsyncClient) -> None:
-    response = await client.get("/items/999999")
+async def test_get_unknown_item_returns_404_problem(alice: httpx.AsyncClient) -> None:
+    response = await alice.get("/items/999999")
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM
     assert response.json() == {
@@ -56,30 +56,30 @@ async def test_get_unknown_item_returns_404_problem(client: httpx.AsyncClient) -
 
 @pytest.mark.parametrize("item_id", ["0", "-1", "abc", "9223372036854775808", "1" * 40])
 async def test_get_item_with_out_of_range_id_returns_422_naming_the_parameter(
-    client: httpx.AsyncClient, item_id: str
+    alice: httpx.AsyncClient, item_id: str
 ) -> None:
-    response = await client.get(f"/items/{item_id}")
+    response = await alice.get(f"/items/{item_id}")
     assert response.status_code == 422
     body = response.json()
     assert body["errors"][0]["loc"] == ["path", "item_id"]
 
 
-async def test_list_items_is_ordered_by_id_and_paginates(client: httpx.AsyncClient) -> None:
-    ids = [(await _create(client, name=f"item {n}")).json()["id"] for n in range(5)]
-    page1 = (await client.get("/items", params={"limit": 2})).json()
-    page2 = (await client.get("/items", params={"skip": 2, "limit": 2})).json()
-    page3 = (await client.get("/items", params={"skip": 4, "limit": 2})).json()
+async def test_list_items_is_ordered_by_id_and_paginates(alice: httpx.AsyncClient) -> None:
+    ids = [(await _create(alice, name=f"item {n}")).json()["id"] for n in range(5)]
+    page1 = (await alice.get("/items", params={"limit": 2})).json()
+    page2 = (await alice.get("/items", params={"skip": 2, "limit": 2})).json()
+    page3 = (await alice.get("/items", params={"skip": 4, "limit": 2})).json()
     assert [i["id"] for i in page1 + page2 + page3] == ids
 
 
-async def test_list_items_filters_by_case_insensitive_name_and_escapes_wildcards(client: httpx.AsyncClient) -> None:
-    await _create(client, name="Red Guitar")
-    await _create(client, name="blue guitar")
-    await _create(client, name="100% cotton")
-    await _create(client, name="drum")
-    names = [i["name"] for i in (await client.get("/items", params={"q": "GUITAR"})).json()]
+async def test_list_items_filters_by_case_insensitive_name_and_escapes_wildcards(alice: httpx.AsyncClient) -> None:
+    await _create(alice, name="Red Guitar")
+    await _create(alice, name="blue guitar")
+    await _create(alice, name="100% cotton")
+    await _create(alice, name="drum")
+    names = [i["name"] for i in (await alice.get("/items", params={"q": "GUITAR"})).json()]
     assert names == ["Red Guitar", "blue guitar"]
-    names = [i["name"] for i in (await client.get("/items", params={"q": "%"})).json()]
+    names = [i["name"] for i in (await alice.get("/items", params={"q": "%"})).json()]
     assert names == ["100% cotton"]
 
 
@@ -88,9 +88,9 @@ async def test_list_items_filters_by_case_insensitive_name_and_escapes_wildcards
     [({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"skip": -1}, "skip"), ({"q": ""}, "q")],
 )
 async def test_list_items_rejects_out_of_bounds_paging(
-    client: httpx.AsyncClient, params: dict[str, object], field: str
+    alice: httpx.AsyncClient, params: dict[str, object], field: str
 ) -> None:
-    response = await client.get("/items", params=params)
+    response = await alice.get("/items", params=params)
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["query", field]
 
@@ -120,63 +120,61 @@ async def test_list_mine_without_credentials_is_401_with_bearer_challenge(client
     ],
 )
 async def test_create_item_with_invalid_field_returns_422_naming_it(
-    client: httpx.AsyncClient, body: dict[str, object], field: str
+    alice: httpx.AsyncClient, body: dict[str, object], field: str
 ) -> None:
-    response = await client.post("/items", json=body)
+    response = await alice.post("/items", json=body)
     assert response.status_code == 422, response.text
     problem = response.json()
     assert response.headers["content-type"] == PROBLEM
     assert problem["status"] == 422 and problem["type"] == "/problems/validation"
     assert any(error["loc"][:2] == ["body", field] for error in problem["errors"]), problem
-    assert (await client.get("/items")).json() == []
+    assert (await alice.get("/items")).json() == []
 
 
-async def test_create_item_with_malformed_json_returns_400_problem(client: httpx.AsyncClient) -> None:
-    response = await client.post("/items", content=b'{"name": "x",', headers={"content-type": "application/json"})
+async def test_create_item_with_malformed_json_returns_400_problem(alice: httpx.AsyncClient) -> None:
+    response = await alice.post("/items", content=b'{"name": "x",', headers={"content-type": "application/json"})
     assert response.status_code == 400
     assert response.json()["detail"] == "the request body is not valid JSON"
 
 
-async def test_create_item_with_non_utf8_body_returns_400_problem(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/items", content=b'{"name": "\xff\xfe"}', headers={"content-type": "application/json"}
-    )
+async def test_create_item_with_non_utf8_body_returns_400_problem(alice: httpx.AsyncClient) -> None:
+    response = await alice.post("/items", content=b'{"name": "\xff\xfe"}', headers={"content-type": "application/json"})
     assert response.status_code == 400
     assert response.headers["content-type"] == PROBLEM
 
 
-async def test_create_item_with_wrong_content_type_returns_415_problem(client: httpx.AsyncClient) -> None:
-    response = await client.post("/items", content=b"name=x&price=1", headers={"content-type": "text/plain"})
+async def test_create_item_with_wrong_content_type_returns_415_problem(alice: httpx.AsyncClient) -> None:
+    response = await alice.post("/items", content=b"name=x&price=1", headers={"content-type": "text/plain"})
     assert response.status_code == 415
     assert response.headers["content-type"] == PROBLEM
 
 
-async def test_create_item_with_oversized_body_returns_413_problem(client: httpx.AsyncClient) -> None:
-    response = await client.post("/items", json={**NEW_ITEM, "description": "x" * 100_000})
+async def test_create_item_with_oversized_body_returns_413_problem(alice: httpx.AsyncClient) -> None:
+    response = await alice.post("/items", json={**NEW_ITEM, "description": "x" * 100_000})
     assert response.status_code == 413
     assert response.json()["status"] == 413
 
 
-async def test_idempotency_key_replays_the_first_response(client: httpx.AsyncClient) -> None:
+async def test_idempotency_key_replays_the_first_response(alice: httpx.AsyncClient) -> None:
     headers = {"Idempotency-Key": "order-7"}
-    first = await client.post("/items", json=NEW_ITEM, headers=headers)
-    second = await client.post("/items", json=NEW_ITEM, headers=headers)
+    first = await alice.post("/items", json=NEW_ITEM, headers=headers)
+    second = await alice.post("/items", json=NEW_ITEM, headers=headers)
     assert first.status_code == second.status_code == 201
     assert second.json() == first.json()
-    assert len((await client.get("/items")).json()) == 1
+    assert len((await alice.get("/items")).json()) == 1
 
 
-async def test_idempotency_key_reused_with_other_body_returns_409(client: httpx.AsyncClient) -> None:
+async def test_idempotency_key_reused_with_other_body_returns_409(alice: httpx.AsyncClient) -> None:
     headers = {"Idempotency-Key": "order-8"}
-    await client.post("/items", json=NEW_ITEM, headers=headers)
-    response = await client.post("/items", json={**NEW_ITEM, "price": 1}, headers=headers)
+    await alice.post("/items", json=NEW_ITEM, headers=headers)
+    response = await alice.post("/items", json={**NEW_ITEM, "price": 1}, headers=headers)
     assert response.status_code == 409
-    assert len((await client.get("/items")).json()) == 1
+    assert len((await alice.get("/items")).json()) == 1
 
 
-async def test_put_replaces_every_field(client: httpx.AsyncClient) -> None:
-    item = (await _create(client)).json()
-    response = await client.put(f"/items/{item['id']}", json={"name": "Bar", "price": 2})
+async def test_put_replaces_every_field(alice: httpx.AsyncClient) -> None:
+    item = (await _create(alice)).json()
+    response = await alice.put(f"/items/{item['id']}", json={"name": "Bar", "price": 2})
     assert response.status_code == 200
     replaced = response.json()
     assert replaced["name"] == "Bar" and replaced["price"] == 2.0
@@ -185,9 +183,9 @@ async def test_put_replaces_every_field(client: httpx.AsyncClient) -> None:
     assert response.headers["etag"] == f'"{item["id"]}.2"'
 
 
-async def test_patch_changes_only_given_fields_and_can_null_nullable_ones(client: httpx.AsyncClient) -> None:
-    item = (await _create(client)).json()
-    response = await client.patch(f"/items/{item['id']}", json={"price": 42, "tax": None})
+async def test_patch_changes_only_given_fields_and_can_null_nullable_ones(alice: httpx.AsyncClient) -> None:
+    item = (await _create(alice)).json()
+    response = await alice.patch(f"/items/{item['id']}", json={"price": 42, "tax": None})
     assert response.status_code == 200
     patched = response.json()
     assert patched["price"] == 42.0 and patched["tax"] is None
@@ -198,69 +196,69 @@ async def test_patch_changes_only_given_fields_and_can_null_nullable_ones(client
 
 @pytest.mark.parametrize("body", [{"price": None}, {"name": None}, {"tags": None}, {"unknown": 1}])
 async def test_patch_rejects_null_for_non_nullable_and_unknown_fields(
-    client: httpx.AsyncClient, body: dict[str, object]
+    alice: httpx.AsyncClient, body: dict[str, object]
 ) -> None:
-    item = (await _create(client)).json()
-    response = await client.patch(f"/items/{item['id']}", json=body)
+    item = (await _create(alice)).json()
+    response = await alice.patch(f"/items/{item['id']}", json=body)
     assert response.status_code == 422
-    assert (await client.get(f"/items/{item['id']}")).json() == item
+    assert (await alice.get(f"/items/{item['id']}")).json() == item
 
 
-async def test_writes_to_unknown_item_return_404(client: httpx.AsyncClient) -> None:
-    assert (await client.put("/items/424242", json=NEW_ITEM)).status_code == 404
-    assert (await client.patch("/items/424242", json={"price": 1})).status_code == 404
-    assert (await client.delete("/items/424242")).status_code == 404
+async def test_writes_to_unknown_item_return_404(alice: httpx.AsyncClient) -> None:
+    assert (await alice.put("/items/424242", json=NEW_ITEM)).status_code == 404
+    assert (await alice.patch("/items/424242", json={"price": 1})).status_code == 404
+    assert (await alice.delete("/items/424242")).status_code == 404
 
 
-async def test_if_match_with_current_etag_allows_the_change(client: httpx.AsyncClient) -> None:
-    created = await _create(client)
+async def test_if_match_with_current_etag_allows_the_change(alice: httpx.AsyncClient) -> None:
+    created = await _create(alice)
     url = created.headers["location"]
-    response = await client.patch(url, json={"price": 5}, headers={"If-Match": created.headers["etag"]})
+    response = await alice.patch(url, json={"price": 5}, headers={"If-Match": created.headers["etag"]})
     assert response.status_code == 200
-    assert (await client.delete(url, headers={"If-Match": response.headers["etag"]})).status_code == 204
+    assert (await alice.delete(url, headers={"If-Match": response.headers["etag"]})).status_code == 204
 
 
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
-async def test_if_match_with_stale_etag_returns_412_and_changes_nothing(client: httpx.AsyncClient, method: str) -> None:
-    created = await _create(client)
+async def test_if_match_with_stale_etag_returns_412_and_changes_nothing(alice: httpx.AsyncClient, method: str) -> None:
+    created = await _create(alice)
     url = created.headers["location"]
     stale = created.headers["etag"]
-    await client.patch(url, json={"price": 7})
+    await alice.patch(url, json={"price": 7})
     kwargs: dict[str, object] = {"json": NEW_ITEM} if method == "put" else {"json": {"price": 9}}
     if method == "delete":
         kwargs = {}
-    response = await client.request(method.upper(), url, headers={"If-Match": stale}, **kwargs)  # type: ignore[arg-type]
+    response = await alice.request(method.upper(), url, headers={"If-Match": stale}, **kwargs)  # type: ignore[arg-type]
     assert response.status_code == 412
     assert response.headers["content-type"] == PROBLEM
-    current = await client.get(url)
+    current = await alice.get(url)
     assert current.status_code == 200 and current.json()["price"] == 7.0
 
 
-async def test_if_match_weak_tag_never_matches(client: httpx.AsyncClient) -> None:
-    created = await _create(client)
+async def test_if_match_weak_tag_never_matches(alice: httpx.AsyncClient) -> None:
+    created = await _create(alice)
     weak = "W/" + created.headers["etag"]
-    response = await client.delete(created.headers["location"], headers={"If-Match": weak})
+    response = await alice.delete(created.headers["location"], headers={"If-Match": weak})
     assert response.status_code == 412
 
 
-async def test_if_match_star_matches_any_existing_version(client: httpx.AsyncClient) -> None:
-    created = await _create(client)
-    response = await client.delete(created.headers["location"], headers={"If-Match": "*"})
+async def test_if_match_star_matches_any_existing_version(alice: httpx.AsyncClient) -> None:
+    created = await _create(alice)
+    response = await alice.delete(created.headers["location"], headers={"If-Match": "*"})
     assert response.status_code == 204
 
 
-async def test_delete_returns_204_then_404(client: httpx.AsyncClient) -> None:
-    created = await _create(client)
+async def test_delete_returns_204_then_404(alice: httpx.AsyncClient) -> None:
+    created = await _create(alice)
     url = created.headers["location"]
-    response = await client.delete(url)
+    response = await alice.delete(url)
     assert response.status_code == 204 and response.content == b""
-    assert (await client.get(url)).status_code == 404
-    assert (await client.delete(url)).status_code == 404
+    assert (await alice.get(url)).status_code == 404
+    assert (await alice.delete(url)).status_code == 404
 
 
-async def test_deleted_ids_are_not_reused(client: httpx.AsyncClient) -> None:
-    first = (await _create(client)).json()["id"]
-    second = (await _create(client)).json()["id"]
-    await client.delete(f"/items/{second}")
-    third = (await _create(client)).json()["id"]
+async def test_deleted_ids_are_not_reused(alice: httpx.AsyncClient) -> None:
+    first = (await _create(alice)).json()["id"]
+    second = (await _create(alice)).json()["id"]
+    await alice.delete(f"/items/{second}")
+    third = (await _create(alice)).json()["id"]
     assert first < second < third

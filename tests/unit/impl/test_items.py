@@ -11,11 +11,11 @@ from sqlalchemy import insert
 
 from generated import models
 from generated.routers.items import OP_CREATE_ITEM, OP_UPDATE_ITEM
-from generated.runtime import RequestContext
+from generated.runtime import Principal, RequestContext
 from impl.db import InlineSqliteDatabase
 from impl.items import SqlItemsService, _contains_pattern
-from impl.problems import Conflict, PreconditionFailed
-from impl.tables import ItemRow
+from impl.problems import Conflict, Forbidden, PreconditionFailed
+from impl.tables import ItemRow, UserRow
 from tests.databases import migrate
 
 
@@ -34,6 +34,20 @@ async def database(database_file: str) -> AsyncIterator[InlineSqliteDatabase]:
     await db.dispose()
 
 
+@pytest.fixture
+async def owner(database: InlineSqliteDatabase) -> Principal:
+    """A user row to own items (services take the principal from the request context)."""
+    now = dt.datetime.now(dt.UTC)
+    values = {"email": "o@example.com", "email_key": "o@example.com", "password_hash": "x", "scopes": []}
+    async with database.connect() as conn:
+        result = await conn.execute(
+            insert(UserRow).returning(UserRow.id), {**values, "is_active": True, "created_at": now, "updated_at": now}
+        )
+        user_id = result.scalar_one()
+        await conn.commit()
+    return Principal(subject=str(user_id), scopes=frozenset({"items:read", "items:write"}))
+
+
 def _new(name: str = "Foo", price: float = 1.0) -> models.ItemCreate:
     return models.ItemCreate(name=name, price=price)
 
@@ -48,16 +62,36 @@ async def test_create_then_get_round_trips_and_sets_etag(database: InlineSqliteD
     assert fetched == created
 
 
-async def test_update_with_stale_if_match_raises_precondition_failed(database: InlineSqliteDatabase) -> None:
+async def test_update_with_stale_if_match_raises_precondition_failed(
+    database: InlineSqliteDatabase, owner: Principal
+) -> None:
     async with database.connect() as conn:
         service = SqlItemsService(conn)
-        item = await service.create_item(RequestContext(operation=OP_CREATE_ITEM), idempotency_key=None, body=_new())
+        ctx = RequestContext(operation=OP_UPDATE_ITEM, principal=owner)
+        item = await service.create_item(ctx, idempotency_key=None, body=_new())
         patch = models.ItemPatch(price=2.0)
-        await service.update_item(RequestContext(operation=OP_UPDATE_ITEM), item_id=item.id, if_match=None, body=patch)
+        await service.update_item(ctx, item_id=item.id, if_match=None, body=patch)
         with pytest.raises(PreconditionFailed):
+            await service.update_item(ctx, item_id=item.id, if_match=f'"{item.id}.1"', body=patch)
+
+
+async def test_update_by_someone_else_is_forbidden_and_changes_nothing(
+    database: InlineSqliteDatabase, owner: Principal
+) -> None:
+    stranger = Principal(subject=str(int(owner.subject) + 1), scopes=owner.scopes)
+    async with database.connect() as conn:
+        service = SqlItemsService(conn)
+        item = await service.create_item(
+            RequestContext(operation=OP_CREATE_ITEM, principal=owner), idempotency_key=None, body=_new()
+        )
+        with pytest.raises(Forbidden):
             await service.update_item(
-                RequestContext(operation=OP_UPDATE_ITEM), item_id=item.id, if_match=f'"{item.id}.1"', body=patch
+                RequestContext(operation=OP_UPDATE_ITEM, principal=stranger),
+                item_id=item.id,
+                if_match=None,
+                body=models.ItemPatch(price=9.0),
             )
+        assert await service.get_item(RequestContext(operation=OP_UPDATE_ITEM), item_id=item.id) == item
 
 
 async def test_work_left_uncommitted_is_rolled_back_when_the_connection_is_returned(

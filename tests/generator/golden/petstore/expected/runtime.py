@@ -153,10 +153,21 @@ async def require_json(request: Request) -> None:
         )
 
 
-def build_form_model(model: type[_M], values: Mapping[str, object]) -> _M:
-    """Return the body model built from already-converted form fields; 422 when it does not validate."""
+async def build_form_model(request: Request, model: type[_M], values: Mapping[str, object]) -> _M:
+    """Return the body model built from already-converted form fields; 422 when it does not validate.
+
+    FastAPI reads an empty optional form field as absent; a field the client did send is validated as sent
+    (an empty string is not a valid enum value), so the raw form decides which fields are present.
+    """
+    sent = await request.form()
+    present: dict[str, object] = {}
+    for key, value in values.items():
+        if value is not None:
+            present[key] = value
+        elif isinstance(sent.get(key), str):
+            present[key] = sent[key]
     try:
-        return model.model_validate({k: v for k, v in values.items() if v is not None})
+        return model.model_validate(present)
     except ValidationError as exc:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False, include_context=False)]

@@ -44,10 +44,10 @@ def build_router(
         *,
         thing_id: Annotated[int, Path(alias="thing_id", ge=-2147483648, le=2147483647)],
         since: Annotated[datetime.datetime | None, Query(alias="since")] = None,
-        service: Annotated[DefaultService | None, Depends(service_dependency)],
         principal: Annotated[
             Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_THINGS_THING_ID))
         ],
+        service: Annotated[DefaultService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_GET_THINGS_THING_ID, principal=principal)
         impl = getattr(service, "get_things_thing_id", None)

@@ -127,8 +127,8 @@ def build_router(
         status: Annotated[models.PetStatus | None, Query(alias="status")] = None,
         x_request_id: Annotated[uuid.UUID | None, Header(alias="X-Request-ID")] = None,
         session: Annotated[str | None, Cookie(alias="session")] = None,
-        service: Annotated[PetsService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_LIST_PETS))],
+        service: Annotated[PetsService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_LIST_PETS, principal=principal)
         impl = getattr(service, "list_pets", None)
@@ -161,8 +161,8 @@ def build_router(
         request: Request,
         *,
         body: Annotated[models.NewPet, Body()],
-        service: Annotated[PetsService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_CREATE_PET))],
+        service: Annotated[PetsService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_CREATE_PET, principal=principal)
         impl = getattr(service, "create_pet", None)
@@ -193,8 +193,8 @@ def build_router(
         kind: Annotated[Literal["cat", "dog"], Path(alias="kind")],
         owner_id: Annotated[uuid.UUID, Path(alias="ownerId")],
         class_: Annotated[int, Query(alias="class", ge=0, lt=10)] = 1,
-        service: Annotated[PetsService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_LIST_PETS_BY_KIND))],
+        service: Annotated[PetsService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_LIST_PETS_BY_KIND, principal=principal)
         impl = getattr(service, "list_pets_by_kind", None)
@@ -222,8 +222,8 @@ def build_router(
     async def get_pets_mine(
         request: Request,
         *,
-        service: Annotated[PetsService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_PETS_MINE))],
+        service: Annotated[PetsService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_GET_PETS_MINE, principal=principal)
         impl = getattr(service, "get_pets_mine", None)
@@ -256,8 +256,8 @@ def build_router(
         *,
         pet_id: Annotated[int, Path(alias="petId", ge=1, le=9223372036854775807)],
         if_match: Annotated[str, Header(alias="If-Match")],
-        service: Annotated[PetsService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_DELETE_PET))],
+        service: Annotated[PetsService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_DELETE_PET, principal=principal)
         impl = getattr(service, "delete_pet", None)
@@ -289,8 +289,8 @@ def build_router(
         request: Request,
         *,
         pet_id: Annotated[int, Path(alias="petId", ge=1, le=9223372036854775807)],
-        service: Annotated[PetsService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_PET))],
+        service: Annotated[PetsService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_GET_PET, principal=principal)
         impl = getattr(service, "get_pet", None)
@@ -318,8 +318,8 @@ def build_router(
         request: Request,
         *,
         pet_id: Annotated[int, Path(alias="petId", ge=1, le=9223372036854775807)],
-        service: Annotated[PetsService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_PHOTO))],
+        service: Annotated[PetsService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_GET_PHOTO, principal=principal)
         impl = getattr(service, "get_photo", None)
@@ -350,8 +350,8 @@ def build_router(
         file: Annotated[UploadFile, File(alias="file")],
         caption: Annotated[str | None, Form(alias="caption", max_length=100)] = None,
         extras: Annotated[list[UploadFile] | None, File(alias="extras")] = None,
-        service: Annotated[PetsService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_UPLOAD_PHOTO))],
+        service: Annotated[PetsService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_UPLOAD_PHOTO, principal=principal)
         impl = getattr(service, "upload_photo", None)

@@ -54,8 +54,8 @@ def build_router(
     async def get_inventory(
         request: Request,
         *,
-        service: Annotated[StoreService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_INVENTORY))],
+        service: Annotated[StoreService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_GET_INVENTORY, principal=principal)
         impl = getattr(service, "get_inventory", None)
@@ -85,14 +85,15 @@ def build_router(
         pet_id: Annotated[int, Form(alias="petId", ge=-9223372036854775808, le=9223372036854775807)],
         quantity: Annotated[int, Form(alias="quantity", ge=1)],
         note: Annotated[str | None, Form(alias="note")] = None,
-        service: Annotated[StoreService | None, Depends(service_dependency)],
         principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_PLACE_ORDER))],
+        service: Annotated[StoreService | None, Depends(service_dependency)],
     ) -> Response:
         ctx = _rt.RequestContext(operation=OP_PLACE_ORDER, principal=principal)
         impl = getattr(service, "place_order", None)
         if impl is None:
             return _rt.not_implemented(request, OP_PLACE_ORDER)
-        body = _rt.build_form_model(
+        body = await _rt.build_form_model(
+            request,
             models.PlaceOrderRequest,
             {
                 "petId": pet_id,

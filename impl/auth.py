@@ -1,0 +1,173 @@
+"""The OAuth2 token endpoints and the browser cookie session (RFC 6749 password and refresh grants, RFC 7009)."""
+
+from __future__ import annotations
+
+from generated import models
+from generated.runtime import RequestContext
+from impl.db import Database
+from impl.problems import OAuthError, Unauthorized
+from impl.security.authenticator import CSRF_COOKIE, SESSION_COOKIE
+from impl.security.login import CredentialChecker, LoginFailed
+from impl.security.sessions import SessionStore
+from impl.security.tokens import InvalidToken, TokenCodec, hash_secret, new_secret
+from impl.settings import Settings
+
+
+def _requested_scopes(scope: str | None, granted: frozenset[str]) -> frozenset[str]:
+    """RFC 6749 §3.3: no scope asks for everything granted; asking for more is `invalid_scope`."""
+    if scope is None or not scope.strip():
+        return granted
+    requested = frozenset(scope.split())
+    if not requested <= granted:
+        raise OAuthError("invalid_scope", f"not granted: {' '.join(sorted(requested - granted))}")
+    return requested
+
+
+def _given(value: object) -> str | None:
+    """A form field's text, None when absent (MISSING) or empty."""
+    if hasattr(value, "get_secret_value"):
+        value = value.get_secret_value()
+    return value if isinstance(value, str) and value else None
+
+
+class SqlAuthService:
+    """Issues, rotates and revokes tokens; opens and ends cookie sessions.
+
+    It opens short transactions itself instead of holding the request's connection: password hashing takes
+    tens of milliseconds, and no connection (or, on SQLite, the database) should be held meanwhile.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        checker: CredentialChecker,
+        codec: TokenCodec,
+        settings: Settings,
+        *,
+        client_ip: str | None,
+        secure_cookies: bool,
+    ) -> None:
+        self._database = database
+        self._checker = checker
+        self._codec = codec
+        self._settings = settings
+        self._client_ip = client_ip
+        self._secure_cookies = secure_cookies
+
+    async def issue_token(self, ctx: RequestContext, *, body: models.TokenRequest) -> models.TokenResponse:
+        """Password grant or refresh-token grant; every answer is `Cache-Control: no-store`."""
+        ctx.headers["Cache-Control"] = "no-store"
+        ctx.headers["Pragma"] = "no-cache"
+        if body.grant_type == "password":
+            return await self._password_grant(_given(body.username), _given(body.password), _given(body.scope))
+        if body.grant_type == "refresh_token":
+            return await self._refresh_grant(_given(body.refresh_token), _given(body.scope))
+        raise OAuthError("unsupported_grant_type", "grant_type must be `password` or `refresh_token`")
+
+    async def revoke_token(self, ctx: RequestContext, *, body: models.RevokeRequest) -> None:
+        """End the session of a refresh (or access) token; unknown tokens are not an error (RFC 7009 §2.2)."""
+        async with self._database.connect() as conn:
+            sessions = SessionStore(conn, refresh_ttl_seconds=self._settings.refresh_token_ttl_seconds)
+            session_id = await sessions.session_of(body.token)
+            if session_id is None:
+                session_id = self._session_of_access_token(body.token)
+            if session_id is not None:
+                await sessions.revoke(session_id)
+                await conn.commit()
+
+    async def login(self, ctx: RequestContext, *, body: models.LoginForm) -> None:
+        """Check the credentials and set the session and CSRF cookies."""
+        try:
+            account = await self._checker.check(
+                body.username, body.password.get_secret_value(), client_ip=self._client_ip
+            )
+        except LoginFailed:
+            raise Unauthorized("invalid username or password") from None
+        ttl = self._settings.session_ttl_seconds
+        session_id, _ = await self._open_session(account.user_id, account.scopes, with_refresh_token=False)
+        csrf = new_secret()
+        access = self._codec.issue(
+            subject=str(account.user_id),
+            scopes=account.scopes,
+            ttl_seconds=ttl,
+            session_id=session_id,
+            csrf_hash=hash_secret(csrf),
+        )
+        secure = self._cookie_secure()
+        ctx.set_cookie(SESSION_COOKIE, access.token, max_age=ttl, secure=secure, httponly=True, samesite="lax")
+        # Readable by the page's scripts, which echo it in X-CSRF-Token; it is useless without the session cookie.
+        ctx.set_cookie(CSRF_COOKIE, csrf, max_age=ttl, secure=secure, httponly=False, samesite="lax")
+
+    async def logout(self, ctx: RequestContext) -> None:
+        """Revoke the caller's session (if any) and clear both cookies."""
+        session_id = ctx.principal.claims.get("sid") if ctx.principal is not None else None
+        if isinstance(session_id, str):
+            async with self._database.connect() as conn:
+                sessions = SessionStore(conn, refresh_ttl_seconds=self._settings.refresh_token_ttl_seconds)
+                await sessions.revoke(session_id)
+                await conn.commit()
+        ctx.delete_cookie(SESSION_COOKIE)
+        ctx.delete_cookie(CSRF_COOKIE)
+
+    async def _password_grant(
+        self, username: str | None, password: str | None, scope: str | None
+    ) -> models.TokenResponse:
+        if username is None or password is None:
+            raise OAuthError("invalid_request", "the password grant needs `username` and `password`")
+        try:
+            account = await self._checker.check(username, password, client_ip=self._client_ip)
+        except LoginFailed:
+            raise OAuthError("invalid_grant", "invalid username or password") from None
+        scopes = _requested_scopes(scope, account.scopes)
+        session_id, refresh_token = await self._open_session(account.user_id, scopes, with_refresh_token=True)
+        return self._token_response(account.user_id, scopes, session_id, refresh_token)
+
+    async def _refresh_grant(self, refresh_token: str | None, scope: str | None) -> models.TokenResponse:
+        if refresh_token is None:
+            raise OAuthError("invalid_request", "the refresh_token grant needs `refresh_token`")
+        async with self._database.connect() as conn:
+            sessions = SessionStore(conn, refresh_ttl_seconds=self._settings.refresh_token_ttl_seconds)
+            grant = await sessions.redeem(refresh_token)
+            scopes = _requested_scopes(scope, grant.scope)
+            rotated = await sessions.issue_refresh_token(grant.session_id)
+            await conn.commit()
+        return self._token_response(grant.user_id, scopes, grant.session_id, rotated)
+
+    async def _open_session(
+        self, user_id: int, scopes: frozenset[str], *, with_refresh_token: bool
+    ) -> tuple[str, str | None]:
+        async with self._database.connect() as conn:
+            sessions = SessionStore(conn, refresh_ttl_seconds=self._settings.refresh_token_ttl_seconds)
+            session_id = await sessions.open(user_id, scopes)
+            refresh_token = await sessions.issue_refresh_token(session_id) if with_refresh_token else None
+            await conn.commit()
+        return session_id, refresh_token
+
+    def _token_response(
+        self, user_id: int, scopes: frozenset[str], session_id: str, refresh_token: str | None
+    ) -> models.TokenResponse:
+        access = self._codec.issue(
+            subject=str(user_id),
+            scopes=scopes,
+            ttl_seconds=self._settings.access_token_ttl_seconds,
+            session_id=session_id,
+        )
+        fields: dict[str, object] = {
+            "access_token": access.token,
+            "token_type": "bearer",
+            "expires_in": access.expires_in,
+            "scope": " ".join(sorted(scopes)),
+        }
+        if refresh_token is not None:
+            fields["refresh_token"] = refresh_token
+        return models.TokenResponse.model_validate(fields)
+
+    def _session_of_access_token(self, token: str) -> str | None:
+        try:
+            return self._codec.verify(token).session_id
+        except InvalidToken:
+            return None
+
+    def _cookie_secure(self) -> bool:
+        configured = self._settings.cookie_secure
+        return self._secure_cookies if configured is None else configured

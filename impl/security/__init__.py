@@ -1,0 +1,1 @@
+"""Authentication hardening: password hashing, tokens and brute-force protection."""

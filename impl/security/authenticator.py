@@ -1,0 +1,122 @@
+"""Authenticates requests against the security requirements the contract declares for each operation."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import and_, bindparam, select
+from starlette.requests import Request
+
+from generated.runtime import OperationInfo, Principal
+from impl.db import Database
+from impl.problems import Forbidden, Unauthorized
+from impl.security.tokens import AccessClaims, InvalidToken, TokenCodec, hash_secret
+from impl.tables import SessionRow, UserRow, table_of
+
+Via = Literal["bearer", "cookie"]
+SESSION_COOKIE = "access_token"
+CSRF_COOKIE = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+ADMIN_SCOPE = "users:admin"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# How each security scheme of the contract presents its credentials; unknown schemes never match (fail closed).
+SCHEME_VIA: dict[str, Via] = {"OAuth2PasswordBearer": "bearer", "CookieSession": "cookie"}
+
+_users = table_of(UserRow)
+_sessions = table_of(SessionRow)
+_ACCOUNT = (
+    select(_users.c.is_active, _users.c.scopes, _sessions.c.id.label("session_id"), _sessions.c.revoked_at)
+    .select_from(
+        _users.outerjoin(_sessions, and_(_sessions.c.id == bindparam("sid"), _sessions.c.user_id == _users.c.id))
+    )
+    .where(_users.c.id == bindparam("uid"))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Credentials:
+    token: str
+    via: Via
+
+
+def _credentials(request: Request) -> _Credentials | None:
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("the Authorization header must be `Bearer <token>`", invalid_token=True)
+        return _Credentials(token.strip(), "bearer")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return _Credentials(cookie, "cookie") if cookie else None
+
+
+def _satisfies(alternative: Mapping[str, tuple[str, ...]], via: Via, scopes: frozenset[str]) -> bool:
+    return all(SCHEME_VIA.get(scheme) == via and set(required) <= scopes for scheme, required in alternative.items())
+
+
+class TokenAuthenticator:
+    """The app's Authenticator: Bearer header or session cookie, checked against the account on every request.
+
+    Missing credentials on a protected operation: 401. Bad ones: 401 (even where anonymous access is allowed).
+    Valid but lacking a scope: 403 `insufficient_scope`. Cookie sessions must pass the CSRF check on unsafe methods.
+    """
+
+    def __init__(self, database: Database, codec: TokenCodec) -> None:
+        self._database = database
+        self._codec = codec
+
+    async def __call__(self, request: Request, operation: OperationInfo) -> Principal | None:
+        requirements = operation.security
+        if not requirements:
+            return None
+        anonymous_allowed = any(not alternative for alternative in requirements)
+        credentials = _credentials(request)
+        if credentials is None:
+            if anonymous_allowed:
+                return None
+            raise Unauthorized("this operation needs a bearer token or a session cookie")
+        claims = self._verified(credentials.token)
+        scopes = await self._current_scopes(claims)
+        if credentials.via == "cookie" and request.method not in SAFE_METHODS:
+            _check_csrf(request, claims)
+        principal = Principal(
+            subject=claims.subject,
+            scopes=scopes,
+            claims={"via": credentials.via, "sid": claims.session_id, "jti": claims.token_id},
+        )
+        if any(_satisfies(alternative, credentials.via, scopes) for alternative in requirements if alternative):
+            return principal
+        if anonymous_allowed:
+            return principal
+        needed = sorted({scope for alternative in requirements for needed in alternative.values() for scope in needed})
+        raise Forbidden(
+            f"this operation needs the scope {' or '.join(needed) or 'of another credential type'}",
+            headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{" ".join(needed)}"'},
+        )
+
+    def _verified(self, token: str) -> AccessClaims:
+        try:
+            return self._codec.verify(token)
+        except InvalidToken as exc:
+            raise Unauthorized("the access token is invalid or expired", invalid_token=True) from exc
+
+    async def _current_scopes(self, claims: AccessClaims) -> frozenset[str]:
+        """The token's scopes still granted to an active account whose session is not revoked."""
+        async with self._database.connect() as conn:
+            params = {"uid": int(claims.subject), "sid": claims.session_id}
+            row = (await conn.execute(_ACCOUNT, params)).one_or_none()
+        if row is None or not row.is_active:
+            raise Unauthorized("the account of this token no longer exists", invalid_token=True)
+        if claims.session_id is not None and (row.session_id is None or row.revoked_at is not None):
+            raise Unauthorized("this session has ended", invalid_token=True)
+        return claims.scopes & frozenset(row.scopes)
+
+
+def _check_csrf(request: Request, claims: AccessClaims) -> None:
+    """Double-submit token bound to the session: the header must hash to the value sealed in the token."""
+    sent = request.headers.get(CSRF_HEADER, "")
+    if claims.csrf_hash is None or not hmac.compare_digest(hash_secret(sent), claims.csrf_hash):
+        raise Forbidden(f"cookie-authenticated requests that change state need the {CSRF_HEADER} header")

@@ -1,0 +1,119 @@
+"""Access tokens (HS256 JWT via PyJWT) and opaque refresh tokens stored only as hashes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import jwt
+
+from impl.settings import Settings
+
+ALGORITHM = "HS256"
+# A real access token is well under 1 KiB; refusing huge ones early bounds the decoder's work.
+MAX_TOKEN_LENGTH = 4096
+_REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti", "scope"]
+
+
+class InvalidToken(Exception):
+    """The token is malformed, forged, expired, or not meant for this service."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """What the service trusts from a verified access token."""
+
+    subject: str
+    scopes: frozenset[str]
+    token_id: str
+    session_id: str | None
+    csrf_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """An encoded access token and its lifetime in seconds."""
+
+    token: str
+    expires_in: int
+
+
+def hash_secret(value: str) -> str:
+    """SHA-256 hex of a high-entropy secret (refresh and CSRF tokens): no slow hash is needed for 256 bits."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def new_secret() -> str:
+    """256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+class TokenCodec:
+    """Issues and verifies access tokens with a fixed algorithm list, issuer, audience and small leeway."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._key = settings.secret_key.get_secret_value()
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+        self._leeway = settings.jwt_leeway_seconds
+
+    def issue(
+        self,
+        *,
+        subject: str,
+        scopes: frozenset[str],
+        ttl_seconds: int,
+        session_id: str | None = None,
+        csrf_hash: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> IssuedToken:
+        """A signed access token for `subject` with `scopes`, valid `ttl_seconds` from `now`."""
+        issued = now or dt.datetime.now(dt.UTC)
+        claims: dict[str, object] = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": subject,
+            "iat": issued,
+            "nbf": issued,
+            "exp": issued + dt.timedelta(seconds=ttl_seconds),
+            "jti": uuid.uuid4().hex,
+            "scope": " ".join(sorted(scopes)),
+        }
+        if session_id is not None:
+            claims["sid"] = session_id
+        if csrf_hash is not None:
+            claims["csrf"] = csrf_hash
+        return IssuedToken(jwt.encode(claims, self._key, algorithm=ALGORITHM), ttl_seconds)
+
+    def verify(self, token: str) -> AccessClaims:
+        """The token's claims; raises InvalidToken for anything not issued by this service and still valid."""
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidToken("token missing or too long")
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": _REQUIRED_CLAIMS},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        subject, scope = claims["sub"], claims["scope"]
+        session_id, csrf_hash = claims.get("sid"), claims.get("csrf")
+        if not isinstance(subject, str) or not subject.isdigit() or not isinstance(scope, str):
+            raise InvalidToken("malformed subject or scope")
+        if not all(isinstance(value, str | None) for value in (session_id, csrf_hash)):
+            raise InvalidToken("malformed session claims")
+        return AccessClaims(
+            subject=subject,
+            scopes=frozenset(scope.split()),
+            token_id=str(claims["jti"]),
+            session_id=session_id,
+            csrf_hash=csrf_hash,
+        )
