@@ -53,3 +53,19 @@ def seed(base_url: str, count: int, headers: dict[str, str]) -> list[int]:
             raise BenchError(f"GET /items?limit=20 after seeding: HTTP {resp.status_code}: {resp.text[:300]}")
         check_item(page[0], "GET /items?limit=20")
     return ids
+
+
+BENCH_USER = {"email": "bench@example.com", "password": "bench password, not a secret"}
+
+
+def sign_in(base_url: str) -> dict[str, str]:
+    """Sign up the bench user and return its bearer header (writes need `items:write`)."""
+    with httpx.Client(base_url=base_url, timeout=10.0) as client:
+        resp = client.post("/users", json=BENCH_USER)
+        if resp.status_code != 201:
+            raise BenchError(f"sign-up POST /users: HTTP {resp.status_code}: {resp.text[:300]}")
+        form = {"grant_type": "password", "username": BENCH_USER["email"], "password": BENCH_USER["password"]}
+        resp = client.post("/token", data=form)
+        if resp.status_code != 200:
+            raise BenchError(f"POST /token: HTTP {resp.status_code}: {resp.text[:300]}")
+        return {"Authorization": f"Bearer {resp.json()['access_token']}"}

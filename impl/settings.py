@@ -40,10 +40,11 @@ class Settings(BaseSettings):
     # None: cookies are Secure exactly when the request arrived over https.
     cookie_secure: bool | None = None
 
-    # Argon2id cost (RFC 9106's second recommended option is t=3, m=64 MiB; tests lower it for speed).
-    argon2_time_cost: int = Field(default=3, ge=1)
-    argon2_memory_cost_kib: int = Field(default=64 * 1024, ge=8 * 1024)
-    argon2_parallelism: int = Field(default=4, ge=1)
+    # Argon2id cost: OWASP's recommended minimum (m=19 MiB, t=2, p=1). Every concurrent hash holds `m` of
+    # memory, so RFC 9106's 64 MiB profile would triple the worker's footprint; raise it where memory allows.
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_memory_cost_kib: int = Field(default=19 * 1024, ge=8 * 1024)
+    argon2_parallelism: int = Field(default=1, ge=1)
 
     # Brute-force protection on /token and /login, shared between workers through REDIS_URL when set.
     login_failures_per_user: int = Field(default=5, ge=1)

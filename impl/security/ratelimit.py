@@ -7,9 +7,10 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from redis.asyncio import Redis, from_url
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 DEFAULT_MAX_KEYS = 100_000
 
@@ -177,6 +178,9 @@ class RedisLoginRateLimiter:
 def build_rate_limiter(redis_url: str | None, window: FailureWindow) -> LoginRateLimiter:
     """A Redis-backed limiter when `redis_url` is set (required with several workers), else an in-memory one."""
     if redis_url:
+        # Imported here: the client library adds ~20 MB to every worker that does not use it.
+        from redis.asyncio import from_url
+
         return RedisLoginRateLimiter(from_url(redis_url), window)
     return InMemoryLoginRateLimiter(window)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from impl.settings import Settings
 ALGORITHM = "HS256"
 # A real access token is well under 1 KiB; refusing huge ones early bounds the decoder's work.
 MAX_TOKEN_LENGTH = 4096
+_USER_ID = re.compile(r"[1-9][0-9]{0,18}")
+MAX_USER_ID = 2**63 - 1
 _REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti", "scope"]
 
 
@@ -106,8 +109,11 @@ class TokenCodec:
             raise InvalidToken(str(exc)) from exc
         subject, scope = claims["sub"], claims["scope"]
         session_id, csrf_hash = claims.get("sid"), claims.get("csrf")
-        if not isinstance(subject, str) or not subject.isdigit() or not isinstance(scope, str):
-            raise InvalidToken("malformed subject or scope")
+        # str.isdigit() accepts "²"; subjects are user ids, positive 64-bit integers written in ASCII.
+        if not isinstance(subject, str) or not _USER_ID.fullmatch(subject) or int(subject) > MAX_USER_ID:
+            raise InvalidToken("malformed subject")
+        if not isinstance(scope, str):
+            raise InvalidToken("malformed scope")
         if not all(isinstance(value, str | None) for value in (session_id, csrf_hash)):
             raise InvalidToken("malformed session claims")
         return AccessClaims(

@@ -1,0 +1,72 @@
+"""With REDIS_URL set, failed logins counted by one worker block the same username on every other worker."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from impl.app import create_app
+from tests.databases import make_settings
+from tests.services import REDIS_URL, require_redis
+from tests.users import PASSWORD, sign_up
+
+LIMIT = 3
+
+
+@pytest.fixture
+async def workers(app: FastAPI, database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """Two app instances (as two uvicorn workers would be) on one database and one Redis."""
+    require_redis()
+    settings = make_settings(
+        database_url,
+        redis_url=REDIS_URL,
+        login_failures_per_user=LIMIT,
+        login_failures_per_ip=10**6,  # the per-address key is shared by every test run on this machine
+        login_failure_window_seconds=60,
+    )
+    first, second = create_app(settings), create_app(settings)
+    # The lifespans run as under uvicorn: shutting down closes each worker's Redis connections and database.
+    async with (
+        first.router.lifespan_context(first),
+        second.router.lifespan_context(second),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=first), base_url="http://worker-1") as one,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=second), base_url="http://worker-2") as two,
+    ):
+        yield one, two
+
+
+async def _password_grant(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
+    return await client.post("/token", data={"grant_type": "password", "username": email, "password": password})
+
+
+async def test_failures_on_one_worker_block_the_username_on_another(
+    workers: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    one, two = workers
+    email = f"shared-{uuid.uuid4().hex}@example.com"  # a fresh Redis key: runs never see each other's counters
+    await sign_up(one, email)
+    for _ in range(LIMIT):
+        assert (await _password_grant(one, email, "wrong password!")).status_code == 400
+    blocked = await _password_grant(two, email, PASSWORD)
+    assert blocked.status_code == 429
+    assert 1 <= int(blocked.headers["retry-after"]) <= 60
+    assert blocked.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_success_resets_the_shared_username_counter(
+    workers: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    one, two = workers
+    email = f"shared-{uuid.uuid4().hex}@example.com"
+    await sign_up(one, email)
+    for _ in range(LIMIT - 1):
+        await _password_grant(one, email, "wrong password!")
+    assert (await _password_grant(two, email, PASSWORD)).status_code == 200
+    for _ in range(LIMIT - 1):
+        await _password_grant(two, email, "wrong password!")
+    # Two more failures after the reset are still under the limit: the counter really started over.
+    assert (await _password_grant(one, email, PASSWORD)).status_code == 200
