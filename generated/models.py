@@ -293,7 +293,7 @@ class RevokeRequest(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    token: Annotated[StrictStr, Field(max_length=512)]
+    token: Annotated[StrictStr, Field(max_length=4096)]
     token_type_hint: TokenTypeHint | MISSING = MISSING
 
 

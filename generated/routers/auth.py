@@ -251,7 +251,7 @@ def build_router(
     async def revoke_token(
         request: Request,
         *,
-        token: Annotated[str, Form(alias="token", max_length=512)],
+        token: Annotated[str, Form(alias="token", max_length=4096)],
         token_type_hint: Annotated[
             Literal["refresh_token", "access_token"] | None, Form(alias="token_type_hint")
         ] = None,

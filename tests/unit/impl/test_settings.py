@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from pydantic import ValidationError
 
 from impl.settings import DEFAULT_SECRET_KEY, Settings
+from tests.databases import REPO_ROOT
 
 
 def test_production_with_default_secret_key_is_refused() -> None:
@@ -33,3 +38,14 @@ def test_settings_read_environment_variables(monkeypatch: pytest.MonkeyPatch) ->
     settings = Settings()
     assert settings.database_url.endswith("other.db")
     assert settings.cors_origins == ["https://app.example.com"]
+
+
+def test_the_app_refuses_to_start_in_production_with_the_default_secret_key() -> None:
+    env = {**os.environ, "ENVIRONMENT": "production", "DATABASE_URL": "sqlite+aiosqlite:///:memory:"}
+    env.pop("SECRET_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "import impl.app"], env=env, capture_output=True, text=True, timeout=60, cwd=REPO_ROOT
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set to at least 32 bytes" in result.stderr
+    assert DEFAULT_SECRET_KEY not in result.stderr
