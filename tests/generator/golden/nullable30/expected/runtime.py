@@ -182,7 +182,7 @@ def not_implemented(request: Request, operation: OperationInfo) -> JSONResponse:
             "title": "Not Implemented",
             "status": 501,
             "detail": f"operation {operation.operation_id} is not implemented",
-            "instance": request.url.path,
+            "instance": quote(request.url.path, safe="/:@!$&'()*+,;=-._~"),
         },
         status_code=501,
         media_type="application/problem+json",
