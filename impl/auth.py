@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from generated import models
 from generated.runtime import RequestContext
-from impl.db import Database
+from impl.db import Database, DbConnection
 from impl.problems import OAuthError, Unauthorized
 from impl.security.authenticator import CSRF_COOKIE, SESSION_COOKIE
 from impl.security.login import CredentialChecker, LoginFailed
@@ -67,7 +67,7 @@ class SqlAuthService:
     async def revoke_token(self, ctx: RequestContext, *, body: models.RevokeRequest) -> None:
         """End the session of a refresh (or access) token; unknown tokens are not an error (RFC 7009 §2.2)."""
         async with self._database.connect() as conn:
-            sessions = SessionStore(conn, refresh_ttl_seconds=self._settings.refresh_token_ttl_seconds)
+            sessions = self._sessions(conn)
             session_id = await sessions.session_of(body.token)
             if session_id is None:
                 session_id = self._session_of_access_token(body.token)
@@ -103,7 +103,7 @@ class SqlAuthService:
         session_id = ctx.principal.claims.get("sid") if ctx.principal is not None else None
         if isinstance(session_id, str):
             async with self._database.connect() as conn:
-                sessions = SessionStore(conn, refresh_ttl_seconds=self._settings.refresh_token_ttl_seconds)
+                sessions = self._sessions(conn)
                 await sessions.revoke(session_id)
                 await conn.commit()
         ctx.delete_cookie(SESSION_COOKIE)
@@ -126,7 +126,7 @@ class SqlAuthService:
         if refresh_token is None:
             raise OAuthError("invalid_request", "the refresh_token grant needs `refresh_token`")
         async with self._database.connect() as conn:
-            sessions = SessionStore(conn, refresh_ttl_seconds=self._settings.refresh_token_ttl_seconds)
+            sessions = self._sessions(conn)
             grant = await sessions.redeem(refresh_token)
             scopes = _requested_scopes(scope, grant.scope)
             rotated = await sessions.issue_refresh_token(grant.session_id)
@@ -137,7 +137,7 @@ class SqlAuthService:
         self, user_id: int, scopes: frozenset[str], *, with_refresh_token: bool
     ) -> tuple[str, str | None]:
         async with self._database.connect() as conn:
-            sessions = SessionStore(conn, refresh_ttl_seconds=self._settings.refresh_token_ttl_seconds)
+            sessions = self._sessions(conn)
             session_id = await sessions.open(user_id, scopes)
             refresh_token = await sessions.issue_refresh_token(session_id) if with_refresh_token else None
             await conn.commit()
@@ -161,6 +161,9 @@ class SqlAuthService:
         if refresh_token is not None:
             fields["refresh_token"] = refresh_token
         return models.TokenResponse.model_validate(fields)
+
+    def _sessions(self, conn: DbConnection) -> SessionStore:
+        return SessionStore(conn, refresh_ttl_seconds=self._settings.refresh_token_ttl_seconds)
 
     def _session_of_access_token(self, token: str) -> str | None:
         try:

@@ -40,8 +40,6 @@ class Database(Protocol):
 
     def connect(self) -> AbstractAsyncContextManager[DbConnection]: ...
 
-    async def ping(self) -> None: ...
-
     async def dispose(self) -> None: ...
 
 
@@ -107,10 +105,6 @@ class InlineSqliteDatabase:
                 if conn.in_transaction():
                     conn.rollback()
 
-    async def ping(self) -> None:
-        async with self.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-
     async def dispose(self) -> None:
         async with self._lock:
             if self._conn is not None:
@@ -136,12 +130,14 @@ class AsyncEngineDatabase:
     def connect(self) -> AbstractAsyncContextManager[DbConnection]:
         return self.engine.connect()
 
-    async def ping(self) -> None:
-        async with self.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def ping(database: Database) -> None:
+    """Round-trip a trivial query; raises what the driver raises when the database does not answer."""
+    async with database.connect() as conn:
+        await conn.execute(text("SELECT 1"))
 
 
 def open_database(database_url: str, *, echo: bool = False) -> Database:

@@ -59,7 +59,9 @@ def _update_statement(columns: frozenset[str]) -> ReturningUpdate[Any]:
 
 
 def _contains_pattern(text: str) -> str:
-    escaped = text.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2).replace("%", "/%").replace("_", "/_")
+    escaped = text
+    for special in (_LIKE_ESCAPE, "%", "_"):
+        escaped = escaped.replace(special, _LIKE_ESCAPE + special)
     return f"%{escaped}%"
 
 
@@ -108,11 +110,13 @@ class SqlItemsService:
     ) -> models.Item:
         """Insert an item; with an idempotency key, a retry replays the first response."""
         principal = ctx.principal.subject if ctx.principal is not None else _ANONYMOUS
-        request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+        request_hash = ""
         if idempotency_key is not None:
+            # Only keyed requests pay for the hash that tells a retry from a different request.
+            request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
             replay = await self._replay(principal, idempotency_key, request_hash)
             if replay is not None:
-                return self._with_etag(ctx, replay)
+                return replay
         now = _now()
         values = {**_replacement(body), "owner_id": None, "version": 1, "created_at": now, "updated_at": now}
         if ctx.principal is not None:
@@ -137,16 +141,17 @@ class SqlItemsService:
                 replay = await self._replay(principal, idempotency_key, request_hash)
                 if replay is None:
                     raise
-                return self._with_etag(ctx, replay)
+                return replay
         await self._conn.commit()
-        return self._with_etag(ctx, item, version=row.version)
+        self._tag(ctx, row)
+        return item
 
     async def get_item(self, ctx: RequestContext, *, item_id: int) -> models.Item:
         """One item with its ETag; 404 problem when absent."""
         row = (await self._conn.execute(_GET, {"item_id": item_id})).one_or_none()
         if row is None:
             raise NotFound(f"item {item_id} does not exist")
-        return self._with_etag(ctx, _to_item(row), version=row.version)
+        return self._answer(ctx, row)
 
     async def replace_item(
         self, ctx: RequestContext, *, item_id: int, if_match: str | None, body: models.ItemCreate
@@ -179,7 +184,7 @@ class SqlItemsService:
         if row is None:
             raise PreconditionFailed(f"item {item_id} changed while it was being updated")
         await self._conn.commit()
-        return self._with_etag(ctx, _to_item(row), version=row.version)
+        return self._answer(ctx, row)
 
     async def _checked_version(self, ctx: RequestContext, item_id: int, if_match: str | None) -> int:
         """The item's version after the ownership and `If-Match` checks (404, 403, 412 in that order)."""
@@ -204,7 +209,10 @@ class SqlItemsService:
         return models.Item.model_validate(row.response)
 
     @staticmethod
-    def _with_etag(ctx: RequestContext, item: models.Item, *, version: int | None = None) -> models.Item:
-        if version is not None:
-            ctx.headers["ETag"] = make_etag(item.id, version)
-        return item
+    def _tag(ctx: RequestContext, row: Row[Any]) -> None:
+        ctx.headers["ETag"] = make_etag(row.id, row.version)
+
+    def _answer(self, ctx: RequestContext, row: Row[Any]) -> models.Item:
+        """The item of a fresh row, with the ETag of that version."""
+        self._tag(ctx, row)
+        return _to_item(row)

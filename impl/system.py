@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from generated import models
 from generated.runtime import RequestContext
-from impl.db import Database
+from impl.db import Database, ping
 from impl.problems import ServiceUnavailable
 from impl.settings import Settings
 
@@ -35,7 +35,7 @@ class AppSystemService:
         """Ready when the database answers a trivial query in time; 503 problem otherwise."""
         try:
             async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
-                await self._database.ping()
+                await ping(self._database)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise ServiceUnavailable(f"database is not reachable ({type(exc).__name__})") from exc
         return models.Health.model_validate({"status": "ok"})
