@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from .routers import OPERATIONS, build_routers
+from .protocols import Services
+from .routers import OPERATIONS, build_routers, implemented_operations
 
-__all__ = ["OPERATIONS", "build_routers"]
+__all__ = ["OPERATIONS", "Services", "build_routers", "implemented_operations"]

@@ -1,109 +1,93 @@
-"""The application factory: the only place that wires impl services into the generated routers."""
+"""The application factory, and `bind_services`: the one typed place that binds impl to the contract."""
 
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import Annotated, TypeVar
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 
-from generated import build_routers
+from generated import Services, build_routers
+from generated.protocols import UnimplementedFilesService
 from impl.auth import SqlAuthService
-from impl.db import Database, DbConnection, get_db, open_database
+from impl.db import Database, open_database
 from impl.demo import InProcessDemoService
 from impl.docs import install_contract_docs
 from impl.items import SqlItemsService
 from impl.logs import configure_logging
-from impl.middleware import BodySizeLimitMiddleware, ResponseHeadersMiddleware
+from impl.middleware import EdgeMiddleware
 from impl.problems import install_problem_handlers
 from impl.security.authenticator import TokenAuthenticator
 from impl.security.login import CredentialChecker
 from impl.security.passwords import PasswordHasher
-from impl.security.ratelimit import FailureWindow, build_rate_limiter
+from impl.security.ratelimit import FailureWindow, LoginRateLimiter, build_rate_limiter
 from impl.security.tokens import TokenCodec
 from impl.settings import Settings, get_settings
 from impl.system import APP_VERSION, AppSystemService
 from impl.users import SqlUsersService
 
-T = TypeVar("T")
-Connection = Annotated[DbConnection, Depends(get_db, scope="function")]
+
+@dataclass(frozen=True, slots=True)
+class Infrastructure:
+    """The process-wide objects services are built from (one engine, one hasher, one token codec...)."""
+
+    settings: Settings
+    database: Database
+    hasher: PasswordHasher
+    codec: TokenCodec
+    checker: CredentialChecker
 
 
-# Providers are async: FastAPI runs plain `def` dependencies in a thread pool, a real cost per request.
-async def _provide_items(conn: Connection) -> SqlItemsService:
-    return SqlItemsService(conn)
+def bind_services(infra: Infrastructure) -> Services:
+    """Every tag's implementation. mypy checks each against its generated Protocol: a missing, misnamed or
+    mistyped method is a type error here; a service deriving from an `Unimplemented...` base is partial on
+    purpose (its other operations answer 501)."""
+    return Services(
+        auth=SqlAuthService(infra.database, infra.checker, infra.codec, infra.settings),
+        demo=InProcessDemoService(),
+        files=UnimplementedFilesService(),
+        items=SqlItemsService(infra.database),
+        system=AppSystemService(infra.database, infra.settings),
+        users=SqlUsersService(infra.database, infra.hasher, infra.settings),
+    )
 
 
-def _constant(value: T) -> Callable[[], Awaitable[T]]:
-    async def provide() -> T:
-        return value
+def create_app(
+    settings: Settings | None = None, *, services: Callable[[Infrastructure], Services] = bind_services
+) -> FastAPI:
+    """Build the ASGI app for `settings` (default: from the environment).
 
-    return provide
-
-
-def _auth_provider(
-    database: Database, checker: CredentialChecker, codec: TokenCodec, settings: Settings
-) -> Callable[[Request], Awaitable[SqlAuthService]]:
-    async def provide(request: Request) -> SqlAuthService:
-        # Per request: the client address keys the brute-force limit; the scheme decides Secure cookies.
-        return SqlAuthService(
-            database,
-            checker,
-            codec,
-            settings,
-            client_ip=request.client.host if request.client else None,
-            secure_cookies=request.url.scheme == "https",
-        )
-
-    return provide
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the ASGI app for `settings` (default: from the environment)."""
+    `services` builds the binding; tests pass their own to swap a service for a fake
+    (`lambda infra: dataclasses.replace(bind_services(infra), items=FakeItems())`).
+    """
     settings = settings or get_settings()
     configure_logging(settings)
     database = open_database(settings.database_url, echo=settings.database_echo)
-    hasher = PasswordHasher(settings)
-    codec = TokenCodec(settings)
     window = settings.login_failure_window_seconds
     per_user = build_rate_limiter(settings.redis_url, FailureWindow(settings.login_failures_per_user, window))
     per_address = build_rate_limiter(settings.redis_url, FailureWindow(settings.login_failures_per_ip, window))
+    hasher = PasswordHasher(settings)
+    codec = TokenCodec(settings)
     checker = CredentialChecker(database, hasher, per_user=per_user, per_address=per_address)
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Start-up objects (routes, models, compiled statements) live forever: keep them out of GC scans,
-        # which otherwise show up as latency spikes under load.
-        gc.collect()
-        gc.freeze()
-        yield
-        await per_user.aclose()
-        await per_address.aclose()
-        await database.dispose()
+    infra = Infrastructure(settings, database, hasher, codec, checker)
+    bound = services(infra)
 
     # FastAPI's own schema and docs are off: the authored contract is what we serve.
     app = FastAPI(
         title=settings.app_name,
         version=APP_VERSION,
-        lifespan=lifespan,
+        lifespan=_lifespan(database, (per_user, per_address)),
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
     )
     app.state.database = database
     app.state.settings = settings
-    providers: dict[str, Callable[..., object]] = {
-        "system": _constant(AppSystemService(database, settings)),
-        "items": _provide_items,
-        "demo": _constant(InProcessDemoService()),
-        "users": _constant(SqlUsersService(database, hasher, settings)),
-        "auth": _auth_provider(database, checker, codec, settings),
-    }
-    for router in build_routers(providers, authenticator=TokenAuthenticator(database, codec)):
+    app.state.services = bound
+    for router in build_routers(bound, authenticator=TokenAuthenticator(database, codec)):
         # The routes themselves, not include_router(): FastAPI's included-router matching cost ~20 us a request
         # in the profile, and these routers carry no prefix or dependencies of their own to preserve.
         app.router.routes.extend(router.routes)
@@ -113,12 +97,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+def _lifespan(
+    database: Database, limiters: tuple[LoginRateLimiter, ...]
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Start-up objects (routes, models, compiled statements) live forever: keep them out of GC scans,
+        # which otherwise show up as latency spikes under load.
+        gc.collect()
+        gc.freeze()
+        yield
+        for limiter in limiters:
+            await limiter.aclose()
+        await database.dispose()
+
+    return lifespan
+
+
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    # Added innermost first: the request id wraps everything so every response and log line carries it.
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.add_middleware(
-        BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
-    )
+    # Added innermost first: the edge layer wraps everything so every response and log line carries the request id.
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -128,7 +125,9 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             allow_headers=["*"],
             expose_headers=["ETag", "Location", "X-Request-ID"],
         )
-    app.add_middleware(ResponseHeadersMiddleware)
+    app.add_middleware(
+        EdgeMiddleware, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
+    )
 
 
 app = create_app()

@@ -43,23 +43,20 @@ class SqlAuthService:
         checker: CredentialChecker,
         codec: TokenCodec,
         settings: Settings,
-        *,
-        client_ip: str | None,
-        secure_cookies: bool,
     ) -> None:
         self._database = database
         self._checker = checker
         self._codec = codec
         self._settings = settings
-        self._client_ip = client_ip
-        self._secure_cookies = secure_cookies
 
     async def issue_token(self, ctx: RequestContext, *, body: models.TokenRequest) -> models.TokenResponse:
         """Password grant or refresh-token grant; every answer is `Cache-Control: no-store`."""
         ctx.headers["Cache-Control"] = "no-store"
         ctx.headers["Pragma"] = "no-cache"
         if body.grant_type == "password":
-            return await self._password_grant(_given(body.username), _given(body.password), _given(body.scope))
+            return await self._password_grant(
+                _given(body.username), _given(body.password), _given(body.scope), client_ip=ctx.client_host
+            )
         if body.grant_type == "refresh_token":
             return await self._refresh_grant(_given(body.refresh_token), _given(body.scope))
         raise OAuthError("unsupported_grant_type", "grant_type must be `password` or `refresh_token`")
@@ -79,7 +76,7 @@ class SqlAuthService:
         """Check the credentials and set the session and CSRF cookies."""
         try:
             account = await self._checker.check(
-                body.username, body.password.get_secret_value(), client_ip=self._client_ip
+                body.username, body.password.get_secret_value(), client_ip=ctx.client_host
             )
         except LoginFailed:
             raise Unauthorized("invalid username or password") from None
@@ -93,7 +90,7 @@ class SqlAuthService:
             session_id=session_id,
             csrf_hash=hash_secret(csrf),
         )
-        secure = self._cookie_secure()
+        secure = self._cookie_secure(ctx)
         ctx.set_cookie(SESSION_COOKIE, access.token, max_age=ttl, secure=secure, httponly=True, samesite="lax")
         # Readable by the page's scripts, which echo it in X-CSRF-Token; it is useless without the session cookie.
         ctx.set_cookie(CSRF_COOKIE, csrf, max_age=ttl, secure=secure, httponly=False, samesite="lax")
@@ -110,12 +107,12 @@ class SqlAuthService:
         ctx.delete_cookie(CSRF_COOKIE)
 
     async def _password_grant(
-        self, username: str | None, password: str | None, scope: str | None
+        self, username: str | None, password: str | None, scope: str | None, *, client_ip: str | None
     ) -> models.TokenResponse:
         if username is None or password is None:
             raise OAuthError("invalid_request", "the password grant needs `username` and `password`")
         try:
-            account = await self._checker.check(username, password, client_ip=self._client_ip)
+            account = await self._checker.check(username, password, client_ip=client_ip)
         except LoginFailed:
             raise OAuthError("invalid_grant", "invalid username or password") from None
         scopes = _requested_scopes(scope, account.scopes)
@@ -171,6 +168,6 @@ class SqlAuthService:
         except InvalidToken:
             return None
 
-    def _cookie_secure(self) -> bool:
+    def _cookie_secure(self, ctx: RequestContext) -> bool:
         configured = self._settings.cookie_secure
-        return self._secure_cookies if configured is None else configured
+        return ctx.secure if configured is None else configured

@@ -1,9 +1,13 @@
-"""The process's database: one engine, and the `get_db` dependency that lends a connection to one request.
+"""The process's database: one engine that lends connections, at most one at a time to any task.
 
 SQLite runs on the event-loop thread through the stdlib driver: a local SQLite statement takes microseconds,
 far less than the thread hop aiosqlite pays for every call, and one connection guarded by an asyncio lock
 gives the same serialisation SQLite imposes on writers anyway. PostgreSQL uses asyncpg through SQLAlchemy's
 async engine and a pool.
+
+One connection model for everything (services, the authenticator): a task borrows a connection for a short
+block and returns it. Borrowing a second one while holding one raises `NestedConnectionError` at once, on
+every backend: on SQLite it would wait for itself forever, on PostgreSQL it deadlocks once the pool is drained.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 import orjson
@@ -20,7 +25,25 @@ from sqlalchemy.engine import Connection, CursorResult, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.base import Executable
-from starlette.requests import HTTPConnection
+
+# The task holding a connection in this context (None: none held).
+_holder: ContextVar[asyncio.Task[object] | None] = ContextVar("db_connection_holder", default=None)
+
+
+class NestedConnectionError(RuntimeError):
+    """A task asked for a connection while it already holds one: a bug to fix, never a wait."""
+
+
+@asynccontextmanager
+async def _one_per_task() -> AsyncIterator[None]:
+    task = asyncio.current_task()
+    if task is not None and _holder.get() is task:
+        raise NestedConnectionError("this task already holds a database connection; pass that one down instead")
+    token = _holder.set(task)
+    try:
+        yield
+    finally:
+        _holder.reset(token)
 
 
 class DbConnection(Protocol):
@@ -94,7 +117,7 @@ class InlineSqliteDatabase:
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[DbConnection]:
-        async with self._lock:
+        async with _one_per_task(), self._lock:
             # The connection outlives requests: checking one out per request costs more than the query.
             if self._conn is None or self._conn.closed or self._conn.invalidated:
                 self._conn = self.engine.connect()
@@ -127,8 +150,10 @@ class AsyncEngineDatabase:
             json_deserializer=orjson.loads,
         )
 
-    def connect(self) -> AbstractAsyncContextManager[DbConnection]:
-        return self.engine.connect()
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[DbConnection]:
+        async with _one_per_task(), self.engine.connect() as conn:
+            yield conn
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -145,10 +170,3 @@ def open_database(database_url: str, *, echo: bool = False) -> Database:
     if make_url(database_url).get_backend_name() == "sqlite":
         return InlineSqliteDatabase(database_url, echo=echo)
     return AsyncEngineDatabase(database_url, echo=echo)
-
-
-async def get_db(connection: HTTPConnection) -> AsyncIterator[DbConnection]:
-    """Lend the request a connection; closing it rolls back whatever the service did not commit."""
-    database: Database = connection.app.state.database
-    async with database.connect() as conn:
-        yield conn

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing_extensions import override
+
 from generated import models
+from generated.protocols import UnimplementedDemoService
 from generated.runtime import RequestContext
 from impl.problems import ProblemError
 
@@ -19,13 +22,15 @@ class UnicornRefused(ProblemError):
     status, type, title = 418, "/problems/unicorn-refused", "I'm a teapot"
 
 
-class InProcessDemoService:
-    """Stateless demonstrations."""
+class InProcessDemoService(UnimplementedDemoService):
+    """Stateless demonstrations (the last-query and notification demos are not implemented yet)."""
 
+    @override
     async def get_model(self, ctx: RequestContext, *, model_name: models.ModelName) -> models.ModelInfo:
         """The model with a remark chosen by its name."""
         return models.ModelInfo(model_name=model_name, message=_MODEL_REMARKS[model_name.value])
 
+    @override
     async def get_unicorn(self, ctx: RequestContext, *, name: str) -> models.Unicorn:
         """A unicorn, except for "yolo", which raises the custom 418 problem."""
         if name == "yolo":

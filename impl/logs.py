@@ -7,6 +7,7 @@ import logging
 import sys
 
 import orjson
+from typing_extensions import override
 
 from impl.middleware import request_id_var
 from impl.settings import Settings
@@ -15,6 +16,7 @@ from impl.settings import Settings
 class JsonFormatter(logging.Formatter):
     """Render a record as one JSON line; exceptions go in `exc_info` as text, never to the client."""
 
+    @override
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
             "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),

@@ -1,129 +1,131 @@
-"""Pure ASGI middleware: standard response headers (request id, timing, security) and the body size limit."""
+"""The app's one pure-ASGI edge layer: request id, timing, security headers, body size limit, gzip, last-resort 500.
+
+One layer instead of four: every ASGI wrapper costs microseconds on every request, so this one reads the
+request headers once and wraps `receive`/`send` only when a request needs it (a body to count, a client that
+accepts gzip).
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
 from contextvars import ContextVar
 
-import orjson
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from impl.problems import instance_uri
+from impl.problems import InternalError, PayloadTooLarge
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+logger = logging.getLogger(__name__)
 _VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._\-]{1,128}$")
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 ]
+GZIP_MINIMUM_SIZE = 1024
 
 
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value)
-    return None
+class EdgeMiddleware:
+    """Stamp every response with `X-Request-ID`, `X-Process-Time` and the security headers; 413 over the limit.
 
-
-class ResponseHeadersMiddleware:
-    """Stamp every response with `X-Request-ID`, `X-Process-Time` and the security headers.
-
-    One layer instead of three: each ASGI wrapper costs a few microseconds on every request.
-    The request id is a well-formed client `X-Request-ID` (echoed) or a fresh one, and is exposed to logs.
+    The request id is a well-formed client `X-Request-ID` (echoed) or a fresh one, and is exposed to logs. The
+    body limit is checked on Content-Length and again while streaming; multipart bodies (uploads) get the larger
+    limit. An exception nothing else handled becomes a logged 500 problem that still carries the headers.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=GZIP_MINIMUM_SIZE)
+        self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        incoming = _header(scope, b"x-request-id")
+        request_id = declared = None
+        multipart = gzip = streamed = False
+        for key, value in scope["headers"]:
+            if key == b"x-request-id":
+                request_id = value
+            elif key == b"content-length":
+                declared = value
+            elif key == b"content-type":
+                multipart = value.startswith(b"multipart/")
+            elif key == b"accept-encoding":
+                gzip = b"gzip" in value
+            elif key == b"transfer-encoding":
+                streamed = True
         # Untrusted ids that could forge log lines are replaced, not echoed.
-        request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex.encode()
+        if request_id is None or not _VALID_REQUEST_ID.match(request_id):
+            request_id = uuid.uuid4().hex.encode()
         token = request_id_var.set(request_id.decode())
+        response_started = False
 
-        async def send_with_headers(message: Message) -> None:
+        async def stamped_send(message: Message) -> None:
+            nonlocal response_started
             if message["type"] == "http.response.start":
+                response_started = True
                 headers = message.setdefault("headers", [])
                 headers.append((b"x-request-id", request_id))
                 headers.append((b"x-process-time", f"{time.perf_counter() - started:.6f}".encode()))
                 headers.extend(_SECURITY_HEADERS)
             await send(message)
 
+        limit = self.max_upload_bytes if multipart else self.max_body_bytes
+        app = self.gzip if gzip else self.app
         try:
-            await self.app(scope, receive, send_with_headers)
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                await _too_large(scope, receive, stamped_send, limit)
+            elif (declared is None and not streamed) or declared == b"0":
+                await app(scope, receive, stamped_send)  # no body: nothing to count
+            else:
+                await _limited(app, scope, receive, stamped_send, limit)
+        except Exception:
+            logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if not response_started:
+                problem = InternalError("an unexpected error occurred; it has been logged")
+                await problem.response(scope.get("root_path", "") + scope["path"])(scope, receive, stamped_send)
         finally:
             request_id_var.reset(token)
 
 
-class BodySizeLimitMiddleware:
-    """413 problem for bodies over the limit, checked on Content-Length and again while streaming."""
+async def _limited(app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    """Run `app`, answering 413 (and telling the app the client left) once the body passes `limit` bytes."""
+    received = 0
+    started = False
+    rejected = False
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int) -> None:
-        self.app = app
-        self.max_body_bytes = max_body_bytes
-        self.max_upload_bytes = max_upload_bytes
-
-    def _limit(self, scope: Scope) -> int:
-        content_type = _header(scope, b"content-type") or b""
-        # Multipart is how files arrive: it gets the (larger) upload limit.
-        return self.max_upload_bytes if content_type.startswith(b"multipart/") else self.max_body_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self._limit(scope)
-        declared = _header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_too_large(scope, send, limit)
-            return
-        received = 0
-        started = False
-        rejected = False
-
-        async def counting_receive() -> Message:
-            nonlocal received, started, rejected
-            if rejected:
+    async def counting_receive() -> Message:
+        nonlocal received, started, rejected
+        if rejected:
+            return {"type": "http.disconnect"}
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                rejected = True
+                if not started:
+                    started = True
+                    await _too_large(scope, receive, send, limit)
                 return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    # Answer 413 ourselves, then tell the app the client is gone so it stops reading.
-                    rejected = True
-                    if not started:
-                        started = True
-                        await _send_too_large(scope, send, limit)
-                    return {"type": "http.disconnect"}
-            return message
+        return message
 
-        async def guarded_send(message: Message) -> None:
-            nonlocal started
-            if rejected:
-                return
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+    async def guarded_send(message: Message) -> None:
+        nonlocal started
+        if rejected:
+            return
+        started = started or message["type"] == "http.response.start"
+        await send(message)
 
-        await self.app(scope, counting_receive, guarded_send)
+    await app(scope, counting_receive, guarded_send)
 
 
-async def _send_too_large(scope: Scope, send: Send, limit: int) -> None:
-    body = orjson.dumps(
-        {
-            "type": "/problems/payload-too-large",
-            "title": "Payload too large",
-            "status": 413,
-            "detail": f"the request body is larger than {limit} bytes",
-            "instance": instance_uri(scope.get("root_path", "") + scope["path"]),
-        }
-    )
-    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    problem = PayloadTooLarge(f"the request body is larger than {limit} bytes")
+    await problem.response(scope.get("root_path", "") + scope["path"])(scope, receive, send)

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from generated.security import SCOPE_ITEMS_READ, SCOPE_ITEMS_WRITE
+
 DEFAULT_SECRET_KEY = "change-me-this-is-not-a-secret-key"
 
 
@@ -36,7 +38,7 @@ class Settings(BaseSettings):
     jwt_issuer: str = "contract-api"
     jwt_audience: str = "contract-api"
     jwt_leeway_seconds: int = Field(default=10, ge=0, le=120)
-    default_scopes: list[str] = Field(default_factory=lambda: ["items:read", "items:write"])
+    default_scopes: list[str] = Field(default_factory=lambda: [SCOPE_ITEMS_READ, SCOPE_ITEMS_WRITE])
     # None: cookies are Secure exactly when the request arrived over https.
     cookie_secure: bool | None = None
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from sqlalchemy.exc import SQLAlchemyError
+from typing_extensions import override
 
 from generated import models
+from generated.protocols import UnimplementedSystemService
 from generated.runtime import RequestContext
 from impl.db import Database, ping
 from impl.problems import ServiceUnavailable
@@ -16,21 +18,24 @@ APP_VERSION = "0.1.0"
 READINESS_TIMEOUT_SECONDS = 2.0
 
 
-class AppSystemService:
-    """Answers the probes from the process's own engine and settings."""
+class AppSystemService(UnimplementedSystemService):
+    """Answers the probes from the process's own engine and settings (metrics are not implemented yet)."""
 
     def __init__(self, database: Database, settings: Settings) -> None:
         self._database = database
         self._settings = settings
 
+    @override
     async def read_root(self, ctx: RequestContext) -> models.Message:
         """The classic greeting."""
         return models.Message(message="Hello World")
 
+    @override
     async def get_health(self, ctx: RequestContext) -> models.Health:
         """Alive as long as this code runs: no dependency is touched."""
         return models.Health.model_validate({"status": "ok"})
 
+    @override
     async def get_readiness(self, ctx: RequestContext) -> models.Health:
         """Ready when the database answers a trivial query in time; 503 problem otherwise."""
         try:
@@ -40,6 +45,7 @@ class AppSystemService:
             raise ServiceUnavailable(f"database is not reachable ({type(exc).__name__})") from exc
         return models.Health.model_validate({"status": "ok"})
 
+    @override
     async def get_public_settings(self, ctx: RequestContext) -> models.PublicSettings:
         """Settings a client may see; secrets and connection strings are never part of it."""
         return models.PublicSettings.model_validate(

@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from generated import models
 from generated.runtime import Principal, RequestContext
+from generated.security import SCOPE_USERS_ADMIN
 from impl.db import Database, DbConnection
-from impl.problems import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
-from impl.security.authenticator import ADMIN_SCOPE
+from impl.problems import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized
 from impl.security.login import email_key
 from impl.security.passwords import PasswordHasher, check_password_policy
 from impl.security.sessions import SessionStore
@@ -39,7 +39,7 @@ def _caller(ctx: RequestContext) -> Principal:
 
 
 def _may_see(principal: Principal, user_id: int) -> bool:
-    return principal.subject == str(user_id) or ADMIN_SCOPE in principal.scopes
+    return principal.subject == str(user_id) or SCOPE_USERS_ADMIN in principal.scopes
 
 
 class SqlUsersService:
@@ -76,8 +76,8 @@ class SqlUsersService:
 
     async def list_users(self, ctx: RequestContext, *, skip: int, limit: int) -> list[models.User]:
         """A page of accounts in id order (the contract restricts this to `users:admin`)."""
-        if ADMIN_SCOPE not in _caller(ctx).scopes:
-            raise Forbidden(f"listing users needs the {ADMIN_SCOPE} scope")
+        if SCOPE_USERS_ADMIN not in _caller(ctx).scopes:
+            raise Forbidden(f"listing users needs the {SCOPE_USERS_ADMIN} scope")
         async with self._database.connect() as conn:
             rows = (await conn.execute(_PAGE, {"skip": skip, "limit": limit})).all()
         return [_to_user(row) for row in rows]
@@ -144,7 +144,7 @@ class SqlUsersService:
             errors = [
                 {"loc": ["body", "current_password"], "msg": "the current password is wrong", "type": "value_error"}
             ]
-            raise InvalidInput("changing the password needs the current password", errors=errors)
+            raise InvalidRequest("changing the password needs the current password", errors=errors)
         email = str(body.email) if body.email is not MISSING else current.email
         check_password_policy(new_password, email=email)
         return await self._hasher.hash(new_password)

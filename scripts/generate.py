@@ -9,7 +9,8 @@ from pathlib import Path
 
 from .load import SpecError, load_spec
 from .parse import parse
-from .render import render
+from .parse_security import parse_security
+from .render import render, runtime_files
 from .schemas import GenerationError, prepare, run_datamodel_codegen
 from .typeexpr import TypeRenderer
 from .write import format_sources, write_tree
@@ -35,7 +36,8 @@ def build(spec: Path, *, display: str | None = None, strict: bool = True) -> tup
     prepared = prepare(document)
     models = run_datamodel_codegen(prepared)
     tags = parse(prepared, TypeRenderer(prepared, models))
-    return format_sources(render(tags, models, shown)), findings
+    security = parse_security(prepared)
+    return {**format_sources(render(tags, models, security, shown)), **runtime_files()}, findings
 
 
 def generate(spec: Path, out: Path, *, display: str | None = None, strict: bool = True) -> list[str]:

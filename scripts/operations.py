@@ -47,7 +47,8 @@ def iter_operations(spec: Spec) -> Iterator[RawOperation]:
 
 def python_names(spec: Spec) -> dict[tuple[str, str], str]:
     """Return the unique snake_case name of each (path, method): its operationId, else `<method>_<path words>`."""
-    taken: set[str] = set()
+    # The generated `bind(service, authenticator)` defines one handler per operation under the operation's name.
+    taken: set[str] = {"service", "authenticator"}
     names: dict[tuple[str, str], str] = {}
     for raw in iter_operations(spec):
         op_id = raw.op.get("operationId")

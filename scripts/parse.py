@@ -37,6 +37,13 @@ class Parameter:
     alias: str
     deprecated: bool
 
+    @property
+    def many(self) -> bool:
+        """True for an array parameter (repeated in the query, comma-separated in a header)."""
+        return self.schema.get("type") == "array" or (
+            isinstance(self.schema.get("type"), list) and "array" in self.schema["type"]
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class LocationLink:
@@ -113,36 +120,7 @@ def parse(spec: Spec, renderer: TypeRenderer) -> tuple[Tag, ...]:
         Tag(tag, modules[tag][0], modules[tag][1], descriptions.get(tag), tuple(sorted(ops, key=route_order)))
         for tag, ops in grouped.items()
     ]
-    return _router_order(sorted(tags, key=lambda t: t.module))
-
-
-def _shadows(template: str, path: str) -> bool:
-    """True when a request for `path` would be matched by the route `template`."""
-    pattern = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(template))
-    return re.fullmatch(pattern, path) is not None
-
-
-def _router_order(tags: list[Tag]) -> tuple[Tag, ...]:
-    """Order routers so that no router's templated route hides a literal route of a later one (Starlette takes the
-    first match across included routers); ties and cycles keep module order."""
-    before: dict[str, set[str]] = {t.module: set() for t in tags}
-    for a in tags:
-        for b in tags:
-            if a is b:
-                continue
-            if any(
-                x.method == y.method and _shadows(x.path, y.path) and not _shadows(y.path, x.path)
-                for x in a.operations
-                for y in b.operations
-            ):
-                before[a.module].add(b.module)  # b must be included before a
-    done: list[Tag] = []
-    pending = list(tags)
-    while pending:
-        ready = next((t for t in pending if before[t.module] <= {d.module for d in done}), pending[0])
-        done.append(ready)
-        pending.remove(ready)
-    return tuple(done)
+    return tuple(sorted(tags, key=lambda t: t.module))
 
 
 def route_order(op: Operation) -> tuple[tuple[tuple[int, str], ...], str]:
@@ -157,7 +135,8 @@ def _first_tag(op: dict[str, Any]) -> str:
 
 def _tag_modules(spec: Spec) -> dict[str, tuple[str, str]]:
     modules: dict[str, tuple[str, str]] = {}
-    taken_mod: set[str] = {"__init__"}
+    # A module name is also a field of the generated `Services`, beside its `unimplemented()` classmethod.
+    taken_mod: set[str] = {"__init__", "unimplemented"}
     taken_svc: set[str] = set()
     for raw in iter_operations(spec):
         tag = _first_tag(raw.op)

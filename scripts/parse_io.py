@@ -25,6 +25,7 @@ class FormField:
     is_file: bool
     description: str | None
     constraints: tuple[tuple[str, str], ...]
+    many: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class RequestBody:
     model: str | None
     fields: tuple[FormField, ...]
     description: str | None
+    value_type: str = "bytes"  # type_expr without the `| None` of an optional body
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +85,15 @@ def parse_body(spec: Spec, node: Any, renderer: TypeRenderer, taken: set[str], w
     where = f"{where} request body"
     if is_json(media):
         expr = renderer.type_of(schema, where) if schema else "Any"
-        return RequestBody(media, "json", required, expr if required else union([expr, "None"]), None, (), description)
+        type_expr = expr if required else union([expr, "None"])
+        return RequestBody(media, "json", required, type_expr, None, (), description, value_type=expr)
     props, required_props = _properties(spec, schema)
     if base in (FORM, MULTIPART) and props:
         multipart = base == MULTIPART
         fields = tuple(_field(spec, n, s, n in required_props, multipart, renderer, taken, where) for n, s in props)
         if not multipart and isinstance(schema, dict) and "$ref" in schema:
             model = renderer.model_ref(schema["$ref"], where)
-            return RequestBody(media, "form", required, model, model, fields, description)
+            return RequestBody(media, "form", required, model, model, fields, description, value_type=model)
         return RequestBody(media, "multipart", required, "None", None, fields, description)
     return RequestBody(media, "raw", required, "bytes", None, (), description)
 
@@ -116,6 +119,12 @@ def _is_file(spec: Spec, schema: Any) -> bool:
     return isinstance(schema, dict) and (schema.get("format") == "binary" or "contentMediaType" in schema)
 
 
+def _is_array(schema: Any) -> bool:
+    """True for `type: array` and for a type list naming array (3.1's nullable arrays)."""
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    return kind == "array" or (isinstance(kind, list) and "array" in kind)
+
+
 def _field(
     spec: Spec,
     name: str,
@@ -129,19 +138,21 @@ def _field(
     python_name = unique(snake_case(name, fallback="field"), taken)
     resolved = deref(spec, schema)
     description = resolved.get("description") if isinstance(resolved, dict) else None
-    items = resolved.get("items") if isinstance(resolved, dict) and resolved.get("type") == "array" else None
+    items = resolved.get("items") if _is_array(resolved) else None
     if multipart and (_is_file(spec, resolved) or (items is not None and _is_file(spec, items))):
         route, proto = (
-            ("list[UploadFile]", "list[UploadedFile]") if items is not None else ("UploadFile", "UploadedFile")
+            # Sequence, not list: the route's `list[UploadFile]` must be a valid argument (list is invariant).
+            ("list[UploadFile]", "Sequence[UploadedFile]") if items is not None else ("UploadFile", "UploadedFile")
         )
         if not required:
             route, proto = route + " | None", proto + " | None"
-        return FormField(name, python_name, route, proto, required, True, description, ())
+        return FormField(name, python_name, route, proto, required, True, description, (), many=items is not None)
     expr = renderer.type_of(schema, f"{where} field {name!r}", param=True)
     if not required:
         expr = union([expr, "None"])
     constraints = renderer.constraints(schema)
-    return FormField(name, python_name, expr, expr, required, False, description, constraints)
+    many = _is_array(resolved)
+    return FormField(name, python_name, expr, expr, required, False, description, constraints, many=many)
 
 
 def _status_key(status: str) -> tuple[int, str]:

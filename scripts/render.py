@@ -9,13 +9,15 @@ from typing import Any
 
 import jinja2
 
-from .parse import Operation, Parameter, Tag
-from .parse_io import FormField, Response
+from .naming import pascal_case
+from .parse import Operation, Tag
+from .parse_io import Response
+from .parse_security import Scope, SecurityScheme
 from .schemas import Models
 
 _TEMPLATES = Path(__file__).parent / "templates"
+_RUNTIME = Path(__file__).parent / "runtime"
 _CHUNK = 80
-_PARAM_CALLS = {"path": "Path", "query": "Query", "header": "Header", "cookie": "Cookie"}
 _NO_BODY = frozenset({204, 205, 304})
 
 
@@ -75,41 +77,60 @@ def status_int(response: Response) -> int:
     return int(response.status[0]) * 100 if response.status[:1].isdigit() else 200
 
 
-def response_model(op: Operation) -> str:
-    """Return the `response_model=` source of a route (None for no content, non-JSON or schema-less)."""
+def response_adapter(op: Operation) -> bool:
+    """True when the success response is JSON with a body (the route serialises it through a TypeAdapter)."""
     success = op.success
-    if not success.is_json or success.type_expr in ("Any", "None") or status_int(success) in _NO_BODY:
+    return success.is_json and success.type_expr != "None" and status_int(success) not in _NO_BODY
+
+
+def class_name(op: Operation, suffix: str) -> str:
+    """Return the name of an operation's generated helper model (`GetItemParameters`)."""
+    return pascal_case(op.python_name, fallback="Op") + suffix
+
+
+def constrained(type_expr: str, constraints: tuple[tuple[str, str], ...]) -> str:
+    """Return the annotation of a field: `Annotated[T, Field(k=v, ...)]`, or `T` without constraints."""
+    if not constraints:
+        return type_expr
+    return f"Annotated[{type_expr}, Field({', '.join(f'{k}={v}' for k, v in constraints)})]"
+
+
+def parameters_type(op: Operation) -> str:
+    """Return the type of the validated parameters a handler receives."""
+    return class_name(op, "Parameters") if op.parameters else "None"
+
+
+def body_type(op: Operation) -> str:
+    """Return the type of the validated body a handler receives."""
+    body = op.body
+    if body is None:
         return "None"
-    return success.type_expr
+    if body.kind == "multipart":
+        return class_name(op, "Parts")
+    return body.type_expr
 
 
-def other_responses(op: Operation) -> list[tuple[str, str]]:
-    """Return (status key source, description) of every declared response but the success one."""
-    out = []
-    for r in op.responses:
-        if r is not op.success:
-            out.append((r.status if r.status.isdigit() else json.dumps(r.status), r.description or r.status))
-    return out
+def body_reader(op: Operation) -> str:
+    """Return the source of the body reader an endpoint uses."""
+    body = op.body
+    if body is None:
+        return "_rt.NoBody()"
+    if body.kind == "raw":
+        return "_rt.RawBody()"
+    if body.kind == "multipart":
+        return f"_{op.const[3:]}_PARTS"
+    return f"_{op.const[3:]}_BODY"
 
 
-def param_call(p: Parameter) -> str:
-    """Return the `Query(alias=..., ...)`-style call of a parameter."""
-    args = [f"alias={pystr(p.alias)}"]
-    if p.description:
-        args.append(f"description={pystr(p.description)}")
-    if p.deprecated:
-        args.append("deprecated=True")
-    args.extend(f"{k}={v}" for k, v in p.constraints)
-    return f"{_PARAM_CALLS[p.location]}({', '.join(args)})"
-
-
-def field_call(f: FormField, kind: str) -> str:
-    """Return the `File(...)`/`Form(...)` call of a form field."""
-    args = [f"alias={pystr(f.name)}"]
-    if f.description:
-        args.append(f"description={pystr(f.description)}")
-    args.extend(f"{k}={v}" for k, v in f.constraints)
-    return f"{'File' if f.is_file else 'Form'}({', '.join(args)})"
+def call_args(op: Operation) -> list[tuple[str, str]]:
+    """Return (keyword, source) of the service call inside a handler, in Protocol order."""
+    args = [(p.python_name, f"p.{p.python_name}") for p in op.parameters]
+    body = op.body
+    if body is None:
+        return args
+    if body.kind == "multipart":
+        return args + [(f.python_name, f"body.{f.python_name}") for f in body.fields]
+    return [*args, ("body", "body")]
 
 
 def protocol_args(op: Operation) -> list[tuple[str, str]]:
@@ -137,24 +158,34 @@ def _environment() -> jinja2.Environment:
         pylit=pylit,
         docstring=docstring,
         status_int=status_int,
-        response_model=response_model,
-        other_responses=other_responses,
-        param_call=param_call,
-        field_call=field_call,
+        response_adapter=response_adapter,
+        class_name=class_name,
+        constrained=constrained,
+        parameters_type=parameters_type,
+        body_type=body_type,
+        body_reader=body_reader,
+        call_args=call_args,
         protocol_args=protocol_args,
     )
     env.policies["json.dumps_kwargs"] = {"sort_keys": True}
     return env
 
 
-def render(tags: tuple[Tag, ...], models: Models, spec_display: str) -> dict[str, str]:
-    """Return {relative path: source} of the whole generated package (before formatting)."""
+def render(
+    tags: tuple[Tag, ...],
+    models: Models,
+    security: tuple[tuple[SecurityScheme, ...], tuple[Scope, ...]],
+    spec_display: str,
+) -> dict[str, str]:
+    """Return {relative path: source} of the whole generated package (before formatting); the runtime is copied
+    as it is, by `runtime_files()`."""
     env = _environment()
     head = header(spec_display)
     operations = sorted((op for t in tags for op in t.operations), key=lambda o: (o.path, o.method))
+    schemes, scopes = security
     files = {
         "__init__.py": env.get_template("package_init.py.jinja").render(header=head),
-        "runtime.py": env.get_template("runtime.py.jinja").render(header=head),
+        "security.py": env.get_template("security.py.jinja").render(header=head, schemes=schemes, scopes=scopes),
         "models.py": env.get_template("models.py.jinja").render(
             header=head, source=models.source.strip(), classes=sorted(models.classes)
         ),
@@ -167,3 +198,8 @@ def render(tags: tuple[Tag, ...], models: Models, spec_display: str) -> dict[str
     for tag in tags:
         files[f"routers/{tag.module}.py"] = router.render(header=head, tag=tag)
     return files
+
+
+def runtime_files() -> dict[str, bytes]:
+    """Return {relative path: bytes} of the runtime package, copied byte for byte from scripts/runtime/."""
+    return {f"runtime/{path.name}": path.read_bytes() for path in sorted(_RUNTIME.glob("*.py"))}

@@ -51,11 +51,14 @@ def write_tree(out: Path, files: dict[str, bytes]) -> list[str]:
         target.write_bytes(data)
         changed.append(rel)
     wanted = {(out / rel).resolve() for rel in files}
+    # The runtime copies carry no header (they are byte-for-byte source), but a `runtime/` we write is wholly ours.
+    runtime = out / "runtime" if any(rel.startswith("runtime/") for rel in files) else None
     for path in sorted(out.rglob("*.py")) if out.is_dir() else []:
         if path.resolve() in wanted or "__pycache__" in path.parts or path.is_symlink():
             continue
         # Only files this generator wrote are stale; anything else in the directory is left alone.
-        if GENERATED_MARK in path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0]:
+        first_line = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0]
+        if path.parent == runtime or GENERATED_MARK in first_line:
             path.unlink()
             changed.append(str(path.relative_to(out)))
     for directory in sorted((d for d in out.rglob("*") if d.is_dir() and "__pycache__" not in d.parts), reverse=True):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import cast
+from typing import Any
 
 from fastapi import APIRouter
 
-from .. import protocols
+from .. import runtime as _rt
+from ..protocols import Services
 from ..runtime import Authenticator, OperationInfo
 from . import auth as _auth
 from . import demo as _demo
@@ -49,37 +49,26 @@ OPERATIONS: tuple[OperationInfo, ...] = (
 )
 
 
-def build_routers(
-    providers: Mapping[str, Callable[..., object]] | None = None, *, authenticator: Authenticator | None = None
-) -> list[APIRouter]:
-    """Return every generated APIRouter; each tag's service comes from `providers[<router module name>]`."""
-    found = providers or {}
+def _endpoints(services: Services, authenticator: Authenticator | None) -> list[_rt.Endpoint[Any, Any]]:
     return [
-        _auth.build_router(
-            cast("Callable[..., protocols.AuthService] | None", found.get("auth")),
-            authenticator=authenticator,
-        ),
-        _demo.build_router(
-            cast("Callable[..., protocols.DemoService] | None", found.get("demo")),
-            authenticator=authenticator,
-        ),
-        _files.build_router(
-            cast("Callable[..., protocols.FilesService] | None", found.get("files")),
-            authenticator=authenticator,
-        ),
-        _items.build_router(
-            cast("Callable[..., protocols.ItemsService] | None", found.get("items")),
-            authenticator=authenticator,
-        ),
-        _system.build_router(
-            cast("Callable[..., protocols.SystemService] | None", found.get("system")),
-            authenticator=authenticator,
-        ),
-        _users.build_router(
-            cast("Callable[..., protocols.UsersService] | None", found.get("users")),
-            authenticator=authenticator,
-        ),
+        *_auth.bind(services.auth, authenticator),
+        *_demo.bind(services.demo, authenticator),
+        *_files.bind(services.files, authenticator),
+        *_items.bind(services.items, authenticator),
+        *_system.bind(services.system, authenticator),
+        *_users.bind(services.users, authenticator),
     ]
 
 
-__all__ = ["OPERATIONS", "build_routers"]
+def build_routers(services: Services | None = None, *, authenticator: Authenticator | None = None) -> list[APIRouter]:
+    """Every route of the contract, each calling its service in `services` (all 501 without them)."""
+    bound = services if services is not None else Services.unimplemented()
+    return [_rt.build_router(_endpoints(bound, authenticator))]
+
+
+def implemented_operations(services: Services) -> frozenset[OperationInfo]:
+    """The operations whose method `services` implements (not inherited from an `Unimplemented...` base)."""
+    return frozenset(e.operation for e in _endpoints(services, None) if e.implemented)
+
+
+__all__ = ["OPERATIONS", "build_routers", "implemented_operations"]

@@ -1,16 +1,15 @@
 """Generated from openapi/openapi.yaml by scripts/generate.py. Do not edit."""
 
-from collections.abc import Callable
-from typing import Annotated, Literal
+from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
-from pydantic import TypeAdapter
-from starlette.responses import Response
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
 
 from .. import models
 from .. import runtime as _rt
-from ..protocols import AuthService
-from ..runtime import Authenticator, OperationInfo, Principal
+from ..protocols import AuthService, UnimplementedAuthService
+from ..runtime import Authenticator, OperationInfo, RequestContext
 
 OP_LOGIN = OperationInfo(
     operation_id="login",
@@ -19,7 +18,14 @@ OP_LOGIN = OperationInfo(
     tag="auth",
     security=(),
     success_status=204,
+    statuses=(204, 401, 413, 415, 422, 429, 500),
 )
+
+
+class LoginForm(BaseModel):
+    username: Annotated[str, Field(max_length=254, pattern="^[^\\x00-\\x1F\\x7F]*$")]
+    password: Annotated[str, Field(max_length=128)]
+
 
 OP_LOGOUT = OperationInfo(
     operation_id="logout",
@@ -28,6 +34,7 @@ OP_LOGOUT = OperationInfo(
     tag="auth",
     security=({}, {"OAuth2PasswordBearer": ()}, {"CookieSession": ()}),
     success_status=204,
+    statuses=(204, 401, 403, 500),
 )
 
 OP_ISSUE_TOKEN = OperationInfo(
@@ -37,8 +44,19 @@ OP_ISSUE_TOKEN = OperationInfo(
     tag="auth",
     security=(),
     success_status=200,
+    statuses=(200, 400, 401, 413, 415, 422, 429, 500),
 )
-_ADAPTER_ISSUE_TOKEN: TypeAdapter[models.TokenResponse] = TypeAdapter(models.TokenResponse)
+
+
+class IssueTokenForm(BaseModel):
+    grant_type: Annotated[str, Field(max_length=100)]
+    username: Annotated[str | None, Field(max_length=254, pattern="^[^\\x00-\\x1F\\x7F]*$")] = None
+    password: Annotated[str | None, Field(max_length=128)] = None
+    scope: Annotated[str | None, Field(max_length=200)] = None
+    refresh_token: Annotated[str | None, Field(max_length=512)] = None
+    client_id: Annotated[str | None, Field(max_length=100)] = None
+    client_secret: Annotated[str | None, Field(max_length=200)] = None
+
 
 OP_REVOKE_TOKEN = OperationInfo(
     operation_id="revokeToken",
@@ -47,7 +65,14 @@ OP_REVOKE_TOKEN = OperationInfo(
     tag="auth",
     security=(),
     success_status=200,
+    statuses=(200, 400, 413, 415, 422, 500),
 )
+
+
+class RevokeTokenForm(BaseModel):
+    token: Annotated[str, Field(max_length=4096)]
+    token_type_hint: Literal["refresh_token", "access_token"] | None = None
+
 
 OPERATIONS: tuple[OperationInfo, ...] = (
     OP_LOGIN,
@@ -56,233 +81,115 @@ OPERATIONS: tuple[OperationInfo, ...] = (
     OP_REVOKE_TOKEN,
 )
 
+_LOGIN_FIELDS = _rt.FormFields(
+    LoginForm,
+    (
+        _rt.Part("username", "username"),
+        _rt.Part("password", "password"),
+    ),
+    accepted=_rt.FORM_MEDIA_TYPE,
+)
+_LOGIN_BODY = _rt.FormModel(_LOGIN_FIELDS, TypeAdapter(models.LoginForm))
+_LOGIN_RESPONDER = _rt.Responder(
+    OP_LOGIN,
+    None,
+)
 
-def build_router(
-    provide: Callable[..., AuthService] | None = None, *, authenticator: Authenticator | None = None
-) -> APIRouter:
-    """Return the router of the operations tagged "auth", served by the service `provide` gives."""
-    router = APIRouter()
-    service_dependency = _rt.service_dependency(provide)
+_LOGOUT_RESPONDER = _rt.Responder(
+    OP_LOGOUT,
+    None,
+)
 
-    @router.post(
-        "/login",
-        operation_id="login",
-        status_code=204,
-        response_model=None,
-        responses={
-            401: {"description": "Missing or invalid credentials."},
-            413: {"description": "The body is larger than the configured limit."},
-            415: {"description": "The body's Content-Type is not the one this operation accepts."},
-            422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
-            429: {"description": "Too many attempts; retry after the given number of seconds."},
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="Browser login that sets a session cookie",
-    )
-    async def login(
-        request: Request,
-        *,
-        username: Annotated[
-            str,
-            Form(alias="username", description="The e-mail address.", max_length=254, pattern="^[^\\x00-\\x1F\\x7F]*$"),
-        ],
-        password: Annotated[str, Form(alias="password", max_length=128)],
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_LOGIN))],
-        service: Annotated[AuthService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_LOGIN, principal=principal)
-        impl = getattr(service, "login", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_LOGIN)
-        body = await _rt.build_form_model(
-            request,
-            models.LoginForm,
-            {
-                "username": username,
-                "password": password,
-            },
-        )
-        try:
-            result = await impl(ctx, body=body)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_LOGIN)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=204,
-            adapter=None,
-            statuses=(204, 401, 413, 415, 422, 429, 500),
-        )
+_ISSUE_TOKEN_FIELDS = _rt.FormFields(
+    IssueTokenForm,
+    (
+        _rt.Part("grant_type", "grant_type"),
+        _rt.Part("username", "username"),
+        _rt.Part("password", "password"),
+        _rt.Part("scope", "scope"),
+        _rt.Part("refresh_token", "refresh_token"),
+        _rt.Part("client_id", "client_id"),
+        _rt.Part("client_secret", "client_secret"),
+    ),
+    accepted=_rt.FORM_MEDIA_TYPE,
+)
+_ISSUE_TOKEN_BODY = _rt.FormModel(_ISSUE_TOKEN_FIELDS, TypeAdapter(models.TokenRequest))
+_ISSUE_TOKEN_RESPONDER = _rt.Responder(
+    OP_ISSUE_TOKEN,
+    TypeAdapter(models.TokenResponse),
+)
 
-    @router.post(
-        "/logout",
-        operation_id="logout",
-        status_code=204,
-        response_model=None,
-        responses={
-            401: {"description": "Missing or invalid credentials."},
-            403: {
-                "description": (
-                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
-                )
-            },
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="End the cookie session",
-    )
-    async def logout(
-        request: Request,
-        *,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_LOGOUT))],
-        service: Annotated[AuthService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_LOGOUT, principal=principal)
-        impl = getattr(service, "logout", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_LOGOUT)
-        try:
-            result = await impl(ctx)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_LOGOUT)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=204,
-            adapter=None,
-            statuses=(204, 401, 403, 500),
-        )
+_REVOKE_TOKEN_FIELDS = _rt.FormFields(
+    RevokeTokenForm,
+    (
+        _rt.Part("token", "token"),
+        _rt.Part("token_type_hint", "token_type_hint"),
+    ),
+    accepted=_rt.FORM_MEDIA_TYPE,
+)
+_REVOKE_TOKEN_BODY = _rt.FormModel(_REVOKE_TOKEN_FIELDS, TypeAdapter(models.RevokeRequest))
+_REVOKE_TOKEN_RESPONDER = _rt.Responder(
+    OP_REVOKE_TOKEN,
+    None,
+)
 
-    @router.post(
-        "/token",
-        operation_id="issueToken",
-        status_code=200,
-        response_model=models.TokenResponse,
-        responses={
-            400: {
-                "description": (
-                    "RFC 6749 \u00a75.2 error (invalid_request, invalid_grant, unsupported_grant_type, invalid_scope)."
-                )
-            },
-            401: {"description": "RFC 6749 \u00a75.2 `invalid_client`."},
-            413: {"description": "The body is larger than the configured limit."},
-            415: {"description": "The body's Content-Type is not the one this operation accepts."},
-            422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
-            429: {"description": "Too many attempts; retry after the given number of seconds."},
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="OAuth2 token endpoint (password and refresh_token grants)",
-        description=(
-            "RFC 6749 token endpoint. `grant_type=password` exchanges credentials for an "
-            "access token and a\nrefresh token; `grant_type=refresh_token` rotates the "
-            "refresh token (each one is single-use; reusing\none revokes its whole family)."
+
+def bind(service: AuthService, authenticator: Authenticator | None = None) -> tuple[_rt.Endpoint[Any, Any], ...]:
+    """The operations tagged "auth", each calling its method of `service` directly."""
+
+    async def login(ctx: RequestContext, p: None, body: models.LoginForm) -> object:
+        await service.login(ctx, body=body)
+        return None
+
+    async def logout(ctx: RequestContext, p: None, body: None) -> object:
+        await service.logout(ctx)
+        return None
+
+    async def issue_token(ctx: RequestContext, p: None, body: models.TokenRequest) -> object:
+        return await service.issue_token(ctx, body=body)
+
+    async def revoke_token(ctx: RequestContext, p: None, body: models.RevokeRequest) -> object:
+        await service.revoke_token(ctx, body=body)
+        return None
+
+    return (
+        _rt.Endpoint(
+            OP_LOGIN,
+            login,
+            parameters=_rt.NoParameters(),
+            body=_LOGIN_BODY,
+            responder=_LOGIN_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).login is not UnimplementedAuthService.login,
+        ),
+        _rt.Endpoint(
+            OP_LOGOUT,
+            logout,
+            parameters=_rt.NoParameters(),
+            body=_rt.NoBody(),
+            responder=_LOGOUT_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).logout is not UnimplementedAuthService.logout,
+        ),
+        _rt.Endpoint(
+            OP_ISSUE_TOKEN,
+            issue_token,
+            parameters=_rt.NoParameters(),
+            body=_ISSUE_TOKEN_BODY,
+            responder=_ISSUE_TOKEN_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).issue_token is not UnimplementedAuthService.issue_token,
+        ),
+        _rt.Endpoint(
+            OP_REVOKE_TOKEN,
+            revoke_token,
+            parameters=_rt.NoParameters(),
+            body=_REVOKE_TOKEN_BODY,
+            responder=_REVOKE_TOKEN_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).revoke_token is not UnimplementedAuthService.revoke_token,
         ),
     )
-    async def issue_token(
-        request: Request,
-        *,
-        grant_type: Annotated[
-            str,
-            Form(
-                alias="grant_type",
-                description=("`password` or `refresh_token`; anything else is answered with `unsupported_grant_type`."),
-                max_length=100,
-            ),
-        ],
-        username: Annotated[
-            str | None,
-            Form(alias="username", description="The e-mail address.", max_length=254, pattern="^[^\\x00-\\x1F\\x7F]*$"),
-        ] = None,
-        password: Annotated[str | None, Form(alias="password", max_length=128)] = None,
-        scope: Annotated[str | None, Form(alias="scope", description="Space-separated scopes.", max_length=200)] = None,
-        refresh_token: Annotated[str | None, Form(alias="refresh_token", max_length=512)] = None,
-        client_id: Annotated[str | None, Form(alias="client_id", max_length=100)] = None,
-        client_secret: Annotated[str | None, Form(alias="client_secret", max_length=200)] = None,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_ISSUE_TOKEN))],
-        service: Annotated[AuthService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_ISSUE_TOKEN, principal=principal)
-        impl = getattr(service, "issue_token", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_ISSUE_TOKEN)
-        body = await _rt.build_form_model(
-            request,
-            models.TokenRequest,
-            {
-                "grant_type": grant_type,
-                "username": username,
-                "password": password,
-                "scope": scope,
-                "refresh_token": refresh_token,
-                "client_id": client_id,
-                "client_secret": client_secret,
-            },
-        )
-        try:
-            result = await impl(ctx, body=body)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_ISSUE_TOKEN)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_ISSUE_TOKEN,
-            statuses=(200, 400, 401, 413, 415, 422, 429, 500),
-        )
-
-    @router.post(
-        "/token/revoke",
-        operation_id="revokeToken",
-        status_code=200,
-        response_model=None,
-        responses={
-            400: {
-                "description": (
-                    "RFC 6749 \u00a75.2 error (invalid_request, invalid_grant, unsupported_grant_type, invalid_scope)."
-                )
-            },
-            413: {"description": "The body is larger than the configured limit."},
-            415: {"description": "The body's Content-Type is not the one this operation accepts."},
-            422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="Revoke a refresh token (RFC 7009)",
-        description="Answers 200 whether or not the token was known, as RFC 7009 requires.",
-    )
-    async def revoke_token(
-        request: Request,
-        *,
-        token: Annotated[str, Form(alias="token", max_length=4096)],
-        token_type_hint: Annotated[
-            Literal["refresh_token", "access_token"] | None, Form(alias="token_type_hint")
-        ] = None,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_REVOKE_TOKEN))],
-        service: Annotated[AuthService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_REVOKE_TOKEN, principal=principal)
-        impl = getattr(service, "revoke_token", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_REVOKE_TOKEN)
-        body = await _rt.build_form_model(
-            request,
-            models.RevokeRequest,
-            {
-                "token": token,
-                "token_type_hint": token_type_hint,
-            },
-        )
-        try:
-            result = await impl(ctx, body=body)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_REVOKE_TOKEN)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=None,
-            statuses=(200, 400, 413, 415, 422, 500),
-        )
-
-    return router
 
 
-__all__ = ["OPERATIONS", "OP_ISSUE_TOKEN", "OP_LOGIN", "OP_LOGOUT", "OP_REVOKE_TOKEN", "build_router"]
+__all__ = ["OPERATIONS", "OP_ISSUE_TOKEN", "OP_LOGIN", "OP_LOGOUT", "OP_REVOKE_TOKEN", "bind"]

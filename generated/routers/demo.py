@@ -1,16 +1,15 @@
 """Generated from openapi/openapi.yaml by scripts/generate.py. Do not edit."""
 
-from collections.abc import Callable
-from typing import Annotated
+from __future__ import annotations
 
-from fastapi import APIRouter, Cookie, Depends, Path, Query, Request
-from pydantic import TypeAdapter
-from starlette.responses import Response
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, TypeAdapter
 
 from .. import models
 from .. import runtime as _rt
-from ..protocols import DemoService
-from ..runtime import Authenticator, OperationInfo, Principal
+from ..protocols import DemoService, UnimplementedDemoService
+from ..runtime import Authenticator, OperationInfo, RequestContext
 
 OP_READ_LAST_QUERY = OperationInfo(
     operation_id="readLastQuery",
@@ -19,8 +18,14 @@ OP_READ_LAST_QUERY = OperationInfo(
     tag="demo",
     security=(),
     success_status=200,
+    statuses=(200, 422, 500),
 )
-_ADAPTER_READ_LAST_QUERY: TypeAdapter[models.LastQuery] = TypeAdapter(models.LastQuery)
+
+
+class ReadLastQueryParameters(BaseModel):
+    q: Annotated[str | None, Field(max_length=100)] = None
+    last_query: Annotated[str | None, Field(max_length=100)] = None
+
 
 OP_GET_MODEL = OperationInfo(
     operation_id="getModel",
@@ -29,8 +34,13 @@ OP_GET_MODEL = OperationInfo(
     tag="demo",
     security=(),
     success_status=200,
+    statuses=(200, 422, 500),
 )
-_ADAPTER_GET_MODEL: TypeAdapter[models.ModelInfo] = TypeAdapter(models.ModelInfo)
+
+
+class GetModelParameters(BaseModel):
+    model_name: models.ModelName
+
 
 OP_SEND_NOTIFICATION = OperationInfo(
     operation_id="sendNotification",
@@ -39,8 +49,14 @@ OP_SEND_NOTIFICATION = OperationInfo(
     tag="demo",
     security=(),
     success_status=202,
+    statuses=(202, 422, 500),
 )
-_ADAPTER_SEND_NOTIFICATION: TypeAdapter[models.Message] = TypeAdapter(models.Message)
+
+
+class SendNotificationParameters(BaseModel):
+    email: Annotated[str, Field(max_length=254)]
+    q: Annotated[str | None, Field(max_length=200)] = None
+
 
 OP_GET_UNICORN = OperationInfo(
     operation_id="getUnicorn",
@@ -49,8 +65,13 @@ OP_GET_UNICORN = OperationInfo(
     tag="demo",
     security=(),
     success_status=200,
+    statuses=(200, 418, 422, 500),
 )
-_ADAPTER_GET_UNICORN: TypeAdapter[models.Unicorn] = TypeAdapter(models.Unicorn)
+
+
+class GetUnicornParameters(BaseModel):
+    name: Annotated[str, Field(max_length=50, min_length=1)]
+
 
 OPERATIONS: tuple[OperationInfo, ...] = (
     OP_READ_LAST_QUERY,
@@ -59,159 +80,102 @@ OPERATIONS: tuple[OperationInfo, ...] = (
     OP_GET_UNICORN,
 )
 
+_READ_LAST_QUERY_PARAMETERS = _rt.Parameters(
+    ReadLastQueryParameters,
+    (
+        _rt.Param("q", "query", "q", "q"),
+        _rt.Param("last_query", "cookie", "last_query", "last_query"),
+    ),
+)
+_READ_LAST_QUERY_RESPONDER = _rt.Responder(
+    OP_READ_LAST_QUERY,
+    TypeAdapter(models.LastQuery),
+)
 
-def build_router(
-    provide: Callable[..., DemoService] | None = None, *, authenticator: Authenticator | None = None
-) -> APIRouter:
-    """Return the router of the operations tagged "demo", served by the service `provide` gives."""
-    router = APIRouter()
-    service_dependency = _rt.service_dependency(provide)
+_GET_MODEL_PARAMETERS = _rt.Parameters(
+    GetModelParameters,
+    (_rt.Param("model_name", "path", "model_name", "model_name"),),
+)
+_GET_MODEL_RESPONDER = _rt.Responder(
+    OP_GET_MODEL,
+    TypeAdapter(models.ModelInfo),
+)
 
-    @router.get(
-        "/last-query",
-        operation_id="readLastQuery",
-        status_code=200,
-        response_model=models.LastQuery,
-        responses={
-            422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="A query-or-cookie sub-dependency",
-        description=(
-            "Returns `q` from the query, else the `last_query` cookie; a query value is remembered in the cookie."
+_SEND_NOTIFICATION_PARAMETERS = _rt.Parameters(
+    SendNotificationParameters,
+    (
+        _rt.Param("email", "path", "email", "email"),
+        _rt.Param("q", "query", "q", "q"),
+    ),
+)
+_SEND_NOTIFICATION_RESPONDER = _rt.Responder(
+    OP_SEND_NOTIFICATION,
+    TypeAdapter(models.Message),
+)
+
+_GET_UNICORN_PARAMETERS = _rt.Parameters(
+    GetUnicornParameters,
+    (_rt.Param("name", "path", "name", "name"),),
+)
+_GET_UNICORN_RESPONDER = _rt.Responder(
+    OP_GET_UNICORN,
+    TypeAdapter(models.Unicorn),
+)
+
+
+def bind(service: DemoService, authenticator: Authenticator | None = None) -> tuple[_rt.Endpoint[Any, Any], ...]:
+    """The operations tagged "demo", each calling its method of `service` directly."""
+
+    async def read_last_query(ctx: RequestContext, p: ReadLastQueryParameters, body: None) -> object:
+        return await service.read_last_query(ctx, q=p.q, last_query=p.last_query)
+
+    async def get_model(ctx: RequestContext, p: GetModelParameters, body: None) -> object:
+        return await service.get_model(ctx, model_name=p.model_name)
+
+    async def send_notification(ctx: RequestContext, p: SendNotificationParameters, body: None) -> object:
+        return await service.send_notification(ctx, email=p.email, q=p.q)
+
+    async def get_unicorn(ctx: RequestContext, p: GetUnicornParameters, body: None) -> object:
+        return await service.get_unicorn(ctx, name=p.name)
+
+    return (
+        _rt.Endpoint(
+            OP_READ_LAST_QUERY,
+            read_last_query,
+            parameters=_READ_LAST_QUERY_PARAMETERS,
+            body=_rt.NoBody(),
+            responder=_READ_LAST_QUERY_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).read_last_query is not UnimplementedDemoService.read_last_query,
+        ),
+        _rt.Endpoint(
+            OP_GET_MODEL,
+            get_model,
+            parameters=_GET_MODEL_PARAMETERS,
+            body=_rt.NoBody(),
+            responder=_GET_MODEL_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).get_model is not UnimplementedDemoService.get_model,
+        ),
+        _rt.Endpoint(
+            OP_SEND_NOTIFICATION,
+            send_notification,
+            parameters=_SEND_NOTIFICATION_PARAMETERS,
+            body=_rt.NoBody(),
+            responder=_SEND_NOTIFICATION_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).send_notification is not UnimplementedDemoService.send_notification,
+        ),
+        _rt.Endpoint(
+            OP_GET_UNICORN,
+            get_unicorn,
+            parameters=_GET_UNICORN_PARAMETERS,
+            body=_rt.NoBody(),
+            responder=_GET_UNICORN_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).get_unicorn is not UnimplementedDemoService.get_unicorn,
         ),
     )
-    async def read_last_query(
-        request: Request,
-        *,
-        q: Annotated[str | None, Query(alias="q", max_length=100)] = None,
-        last_query: Annotated[str | None, Cookie(alias="last_query", max_length=100)] = None,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_READ_LAST_QUERY))],
-        service: Annotated[DemoService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_READ_LAST_QUERY, principal=principal)
-        impl = getattr(service, "read_last_query", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_READ_LAST_QUERY)
-        try:
-            result = await impl(ctx, q=q, last_query=last_query)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_READ_LAST_QUERY)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_READ_LAST_QUERY,
-            statuses=(200, 422, 500),
-        )
-
-    @router.get(
-        "/models/{model_name}",
-        operation_id="getModel",
-        status_code=200,
-        response_model=models.ModelInfo,
-        responses={
-            422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="Describe a model (enum path parameter)",
-    )
-    async def get_model(
-        request: Request,
-        *,
-        model_name: Annotated[models.ModelName, Path(alias="model_name")],
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_MODEL))],
-        service: Annotated[DemoService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_GET_MODEL, principal=principal)
-        impl = getattr(service, "get_model", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_GET_MODEL)
-        try:
-            result = await impl(ctx, model_name=model_name)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_GET_MODEL)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_GET_MODEL,
-            statuses=(200, 422, 500),
-        )
-
-    @router.post(
-        "/send-notification/{email}",
-        operation_id="sendNotification",
-        status_code=202,
-        response_model=models.Message,
-        responses={
-            422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="Queue a notification e-mail (background task)",
-    )
-    async def send_notification(
-        request: Request,
-        *,
-        email: Annotated[str, Path(alias="email", max_length=254)],
-        q: Annotated[
-            str | None, Query(alias="q", description="Optional text added to the message.", max_length=200)
-        ] = None,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_SEND_NOTIFICATION))],
-        service: Annotated[DemoService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_SEND_NOTIFICATION, principal=principal)
-        impl = getattr(service, "send_notification", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_SEND_NOTIFICATION)
-        try:
-            result = await impl(ctx, email=email, q=q)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_SEND_NOTIFICATION)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=202,
-            adapter=_ADAPTER_SEND_NOTIFICATION,
-            statuses=(202, 422, 500),
-        )
-
-    @router.get(
-        "/unicorns/{name}",
-        operation_id="getUnicorn",
-        status_code=200,
-        response_model=models.Unicorn,
-        responses={
-            418: {"description": "The unicorn refuses (a custom exception's own status)."},
-            422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary='Get a unicorn (418 for "yolo", raised as a custom exception)',
-    )
-    async def get_unicorn(
-        request: Request,
-        *,
-        name: Annotated[str, Path(alias="name", max_length=50, min_length=1)],
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_UNICORN))],
-        service: Annotated[DemoService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_GET_UNICORN, principal=principal)
-        impl = getattr(service, "get_unicorn", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_GET_UNICORN)
-        try:
-            result = await impl(ctx, name=name)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_GET_UNICORN)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_GET_UNICORN,
-            statuses=(200, 418, 422, 500),
-        )
-
-    return router
 
 
-__all__ = ["OPERATIONS", "OP_GET_MODEL", "OP_GET_UNICORN", "OP_READ_LAST_QUERY", "OP_SEND_NOTIFICATION", "build_router"]
+__all__ = ["OPERATIONS", "OP_GET_MODEL", "OP_GET_UNICORN", "OP_READ_LAST_QUERY", "OP_SEND_NOTIFICATION", "bind"]

@@ -1,17 +1,17 @@
 """Generated from openapi/openapi.yaml by scripts/generate.py. Do not edit."""
 
-import uuid
-from collections.abc import Callable
-from typing import Annotated
+from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Path, Request, UploadFile
-from pydantic import TypeAdapter
-from starlette.responses import Response
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+from starlette.datastructures import UploadFile
 
 from .. import models
 from .. import runtime as _rt
-from ..protocols import FilesService
-from ..runtime import Authenticator, OperationInfo, Principal
+from ..protocols import FilesService, UnimplementedFilesService
+from ..runtime import Authenticator, OperationInfo, RequestContext
 
 OP_UPLOAD_FILE = OperationInfo(
     operation_id="uploadFile",
@@ -20,8 +20,15 @@ OP_UPLOAD_FILE = OperationInfo(
     tag="files",
     security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=201,
+    statuses=(201, 400, 401, 403, 413, 415, 422, 500),
 )
-_ADAPTER_UPLOAD_FILE: TypeAdapter[models.FileInfo] = TypeAdapter(models.FileInfo)
+
+
+class UploadFileParts(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    file: UploadFile
+
 
 OP_GET_FILE = OperationInfo(
     operation_id="getFile",
@@ -30,8 +37,13 @@ OP_GET_FILE = OperationInfo(
     tag="files",
     security=({"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ("items:read",)}),
     success_status=200,
+    statuses=(200, 401, 403, 404, 422, 500),
 )
-_ADAPTER_GET_FILE: TypeAdapter[models.FileInfo] = TypeAdapter(models.FileInfo)
+
+
+class GetFileParameters(BaseModel):
+    file_id: uuid.UUID
+
 
 OP_DOWNLOAD_FILE = OperationInfo(
     operation_id="downloadFile",
@@ -40,7 +52,13 @@ OP_DOWNLOAD_FILE = OperationInfo(
     tag="files",
     security=({"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ("items:read",)}),
     success_status=200,
+    statuses=(200, 401, 403, 404, 422, 500),
 )
+
+
+class DownloadFileParameters(BaseModel):
+    file_id: uuid.UUID
+
 
 OPERATIONS: tuple[OperationInfo, ...] = (
     OP_UPLOAD_FILE,
@@ -48,142 +66,77 @@ OPERATIONS: tuple[OperationInfo, ...] = (
     OP_DOWNLOAD_FILE,
 )
 
+_UPLOAD_FILE_PARTS = _rt.FormFields(
+    UploadFileParts,
+    (_rt.Part("file", "file"),),
+    accepted=_rt.MULTIPART_MEDIA_TYPE,
+)
+_UPLOAD_FILE_RESPONDER = _rt.Responder(
+    OP_UPLOAD_FILE,
+    TypeAdapter(models.FileInfo),
+    location=_rt.LocationLink("/files/{file_id}", (("file_id", "id"),)),
+)
 
-def build_router(
-    provide: Callable[..., FilesService] | None = None, *, authenticator: Authenticator | None = None
-) -> APIRouter:
-    """Return the router of the operations tagged "files", served by the service `provide` gives."""
-    router = APIRouter()
-    service_dependency = _rt.service_dependency(provide)
+_GET_FILE_PARAMETERS = _rt.Parameters(
+    GetFileParameters,
+    (_rt.Param("file_id", "path", "file_id", "file_id"),),
+)
+_GET_FILE_RESPONDER = _rt.Responder(
+    OP_GET_FILE,
+    TypeAdapter(models.FileInfo),
+)
 
-    @router.post(
-        "/files",
-        operation_id="uploadFile",
-        status_code=201,
-        response_model=models.FileInfo,
-        responses={
-            400: {"description": "The body is not well-formed (e.g. malformed JSON or not UTF-8)."},
-            401: {"description": "Missing or invalid credentials."},
-            403: {
-                "description": (
-                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
-                )
-            },
-            413: {"description": "The body is larger than the configured limit."},
-            415: {"description": "The body's Content-Type is not the one this operation accepts."},
-            422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="Upload a file",
-        description="The file is streamed to storage; larger than the configured limit gives 413.",
+_DOWNLOAD_FILE_PARAMETERS = _rt.Parameters(
+    DownloadFileParameters,
+    (_rt.Param("file_id", "path", "file_id", "file_id"),),
+)
+_DOWNLOAD_FILE_RESPONDER = _rt.Responder(
+    OP_DOWNLOAD_FILE,
+    None,
+)
+
+
+def bind(service: FilesService, authenticator: Authenticator | None = None) -> tuple[_rt.Endpoint[Any, Any], ...]:
+    """The operations tagged "files", each calling its method of `service` directly."""
+
+    async def upload_file(ctx: RequestContext, p: None, body: UploadFileParts) -> object:
+        return await service.upload_file(ctx, file=body.file)
+
+    async def get_file(ctx: RequestContext, p: GetFileParameters, body: None) -> object:
+        return await service.get_file(ctx, file_id=p.file_id)
+
+    async def download_file(ctx: RequestContext, p: DownloadFileParameters, body: None) -> object:
+        return await service.download_file(ctx, file_id=p.file_id)
+
+    return (
+        _rt.Endpoint(
+            OP_UPLOAD_FILE,
+            upload_file,
+            parameters=_rt.NoParameters(),
+            body=_UPLOAD_FILE_PARTS,
+            responder=_UPLOAD_FILE_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).upload_file is not UnimplementedFilesService.upload_file,
+        ),
+        _rt.Endpoint(
+            OP_GET_FILE,
+            get_file,
+            parameters=_GET_FILE_PARAMETERS,
+            body=_rt.NoBody(),
+            responder=_GET_FILE_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).get_file is not UnimplementedFilesService.get_file,
+        ),
+        _rt.Endpoint(
+            OP_DOWNLOAD_FILE,
+            download_file,
+            parameters=_DOWNLOAD_FILE_PARAMETERS,
+            body=_rt.NoBody(),
+            responder=_DOWNLOAD_FILE_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).download_file is not UnimplementedFilesService.download_file,
+        ),
     )
-    async def upload_file(
-        request: Request,
-        *,
-        file: Annotated[UploadFile, File(alias="file")],
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_UPLOAD_FILE))],
-        service: Annotated[FilesService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_UPLOAD_FILE, principal=principal)
-        impl = getattr(service, "upload_file", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_UPLOAD_FILE)
-        try:
-            result = await impl(ctx, file=file)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_UPLOAD_FILE)
-        _rt.link_location(ctx, request, result, "/files/{file_id}", (("file_id", "id"),))
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=201,
-            adapter=_ADAPTER_UPLOAD_FILE,
-            statuses=(201, 400, 401, 403, 413, 415, 422, 500),
-        )
-
-    @router.get(
-        "/files/{file_id}",
-        operation_id="getFile",
-        status_code=200,
-        response_model=models.FileInfo,
-        responses={
-            401: {"description": "Missing or invalid credentials."},
-            403: {
-                "description": (
-                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
-                )
-            },
-            404: {"description": "No such resource."},
-            422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="Get a file's metadata",
-    )
-    async def get_file(
-        request: Request,
-        *,
-        file_id: Annotated[uuid.UUID, Path(alias="file_id", description="The file's id.")],
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_FILE))],
-        service: Annotated[FilesService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_GET_FILE, principal=principal)
-        impl = getattr(service, "get_file", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_GET_FILE)
-        try:
-            result = await impl(ctx, file_id=file_id)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_GET_FILE)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_GET_FILE,
-            statuses=(200, 401, 403, 404, 422, 500),
-        )
-
-    @router.get(
-        "/files/{file_id}/content",
-        operation_id="downloadFile",
-        status_code=200,
-        response_model=None,
-        responses={
-            401: {"description": "Missing or invalid credentials."},
-            403: {
-                "description": (
-                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
-                )
-            },
-            404: {"description": "No such resource."},
-            422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="Download a file",
-    )
-    async def download_file(
-        request: Request,
-        *,
-        file_id: Annotated[uuid.UUID, Path(alias="file_id", description="The file's id.")],
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_DOWNLOAD_FILE))],
-        service: Annotated[FilesService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_DOWNLOAD_FILE, principal=principal)
-        impl = getattr(service, "download_file", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_DOWNLOAD_FILE)
-        try:
-            result = await impl(ctx, file_id=file_id)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_DOWNLOAD_FILE)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=None,
-            statuses=(200, 401, 403, 404, 422, 500),
-        )
-
-    return router
 
 
-__all__ = ["OPERATIONS", "OP_DOWNLOAD_FILE", "OP_GET_FILE", "OP_UPLOAD_FILE", "build_router"]
+__all__ = ["OPERATIONS", "OP_DOWNLOAD_FILE", "OP_GET_FILE", "OP_UPLOAD_FILE", "bind"]

@@ -1,16 +1,16 @@
 """Generated from openapi/openapi.yaml by scripts/generate.py. Do not edit."""
 
-from collections.abc import Callable
-from typing import Annotated
+from __future__ import annotations
 
-from fastapi import APIRouter, Body, Depends, File, Form, Header, Path, Query, Request, UploadFile
-from pydantic import TypeAdapter
-from starlette.responses import Response
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from starlette.datastructures import UploadFile
 
 from .. import models
 from .. import runtime as _rt
-from ..protocols import ItemsService
-from ..runtime import Authenticator, OperationInfo, Principal
+from ..protocols import ItemsService, UnimplementedItemsService
+from ..runtime import Authenticator, OperationInfo, RequestContext
 
 OP_LIST_ITEMS = OperationInfo(
     operation_id="listItems",
@@ -19,8 +19,16 @@ OP_LIST_ITEMS = OperationInfo(
     tag="items",
     security=({}, {"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ("items:read",)}),
     success_status=200,
+    statuses=(200, 401, 422, 500),
 )
-_ADAPTER_LIST_ITEMS: TypeAdapter[list[models.Item]] = TypeAdapter(list[models.Item])
+
+
+class ListItemsParameters(BaseModel):
+    skip: Annotated[int, Field(ge=0, le=1000000)] = 0
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    q: Annotated[str | None, Field(max_length=100, min_length=1, pattern="^[^\\x00-\\x1F\\x7F]+$")] = None
+    mine: bool = False
+
 
 OP_CREATE_ITEM = OperationInfo(
     operation_id="createItem",
@@ -29,8 +37,13 @@ OP_CREATE_ITEM = OperationInfo(
     tag="items",
     security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=201,
+    statuses=(201, 400, 401, 403, 409, 413, 415, 422, 500),
 )
-_ADAPTER_CREATE_ITEM: TypeAdapter[models.Item] = TypeAdapter(models.Item)
+
+
+class CreateItemParameters(BaseModel):
+    idempotency_key: Annotated[str | None, Field(max_length=255, min_length=1, pattern="^[\\x21-\\x7E]+$")] = None
+
 
 OP_DELETE_ITEM = OperationInfo(
     operation_id="deleteItem",
@@ -39,7 +52,14 @@ OP_DELETE_ITEM = OperationInfo(
     tag="items",
     security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=204,
+    statuses=(204, 401, 403, 404, 412, 422, 500),
 )
+
+
+class DeleteItemParameters(BaseModel):
+    item_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    if_match: Annotated[str | None, Field(max_length=1024, min_length=1)] = None
+
 
 OP_GET_ITEM = OperationInfo(
     operation_id="getItem",
@@ -48,8 +68,13 @@ OP_GET_ITEM = OperationInfo(
     tag="items",
     security=({}, {"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ("items:read",)}),
     success_status=200,
+    statuses=(200, 401, 404, 422, 500),
 )
-_ADAPTER_GET_ITEM: TypeAdapter[models.Item] = TypeAdapter(models.Item)
+
+
+class GetItemParameters(BaseModel):
+    item_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+
 
 OP_UPDATE_ITEM = OperationInfo(
     operation_id="updateItem",
@@ -58,8 +83,14 @@ OP_UPDATE_ITEM = OperationInfo(
     tag="items",
     security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=200,
+    statuses=(200, 400, 401, 403, 404, 412, 413, 415, 422, 500),
 )
-_ADAPTER_UPDATE_ITEM: TypeAdapter[models.Item] = TypeAdapter(models.Item)
+
+
+class UpdateItemParameters(BaseModel):
+    item_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    if_match: Annotated[str | None, Field(max_length=1024, min_length=1)] = None
+
 
 OP_REPLACE_ITEM = OperationInfo(
     operation_id="replaceItem",
@@ -68,8 +99,14 @@ OP_REPLACE_ITEM = OperationInfo(
     tag="items",
     security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=200,
+    statuses=(200, 400, 401, 403, 404, 412, 413, 415, 422, 500),
 )
-_ADAPTER_REPLACE_ITEM: TypeAdapter[models.Item] = TypeAdapter(models.Item)
+
+
+class ReplaceItemParameters(BaseModel):
+    item_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    if_match: Annotated[str | None, Field(max_length=1024, min_length=1)] = None
+
 
 OP_UPLOAD_ITEM_IMAGE = OperationInfo(
     operation_id="uploadItemImage",
@@ -78,8 +115,20 @@ OP_UPLOAD_ITEM_IMAGE = OperationInfo(
     tag="items",
     security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=201,
+    statuses=(201, 400, 401, 403, 404, 413, 415, 422, 500),
 )
-_ADAPTER_UPLOAD_ITEM_IMAGE: TypeAdapter[models.Item] = TypeAdapter(models.Item)
+
+
+class UploadItemImageParameters(BaseModel):
+    item_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+
+
+class UploadItemImageParts(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    file: UploadFile
+    name: Annotated[str | None, Field(max_length=100, min_length=1)] = None
+
 
 OPERATIONS: tuple[OperationInfo, ...] = (
     OP_LIST_ITEMS,
@@ -91,381 +140,188 @@ OPERATIONS: tuple[OperationInfo, ...] = (
     OP_UPLOAD_ITEM_IMAGE,
 )
 
+_LIST_ITEMS_PARAMETERS = _rt.Parameters(
+    ListItemsParameters,
+    (
+        _rt.Param("skip", "query", "skip", "skip"),
+        _rt.Param("limit", "query", "limit", "limit"),
+        _rt.Param("q", "query", "q", "q"),
+        _rt.Param("mine", "query", "mine", "mine"),
+    ),
+)
+_LIST_ITEMS_RESPONDER = _rt.Responder(
+    OP_LIST_ITEMS,
+    TypeAdapter(list[models.Item]),
+)
 
-def build_router(
-    provide: Callable[..., ItemsService] | None = None, *, authenticator: Authenticator | None = None
-) -> APIRouter:
-    """Return the router of the operations tagged "items", served by the service `provide` gives."""
-    router = APIRouter()
-    service_dependency = _rt.service_dependency(provide)
+_CREATE_ITEM_PARAMETERS = _rt.Parameters(
+    CreateItemParameters,
+    (_rt.Param("idempotency_key", "header", "Idempotency-Key", "Idempotency-Key"),),
+)
+_CREATE_ITEM_BODY = _rt.JsonBody(TypeAdapter(models.ItemCreate))
+_CREATE_ITEM_RESPONDER = _rt.Responder(
+    OP_CREATE_ITEM,
+    TypeAdapter(models.Item),
+    location=_rt.LocationLink("/items/{item_id}", (("item_id", "id"),)),
+)
 
-    @router.get(
-        "/items",
-        operation_id="listItems",
-        status_code=200,
-        response_model=list[models.Item],
-        responses={
-            401: {"description": "Missing or invalid credentials."},
-            422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="List items",
-        description=(
-            "Items ordered by id (stable across pages), optionally filtered by a case-insensitive name search."
-        ),
-    )
-    async def list_items(
-        request: Request,
-        *,
-        skip: Annotated[int, Query(alias="skip", description="Number of records to skip.", ge=0, le=1000000)] = 0,
-        limit: Annotated[
-            int, Query(alias="limit", description="Maximum number of records to return.", ge=1, le=100)
-        ] = 20,
-        q: Annotated[
-            str | None,
-            Query(
-                alias="q",
-                description="Case-insensitive substring of the item name.",
-                max_length=100,
-                min_length=1,
-                pattern="^[^\\x00-\\x1F\\x7F]+$",
-            ),
-        ] = None,
-        mine: Annotated[
-            bool, Query(alias="mine", description="Only the caller's own items (requires authentication).")
-        ] = False,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_LIST_ITEMS))],
-        service: Annotated[ItemsService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_LIST_ITEMS, principal=principal)
-        impl = getattr(service, "list_items", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_LIST_ITEMS)
-        try:
-            result = await impl(ctx, skip=skip, limit=limit, q=q, mine=mine)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_LIST_ITEMS)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_LIST_ITEMS,
-            statuses=(200, 401, 422, 500),
-        )
+_DELETE_ITEM_PARAMETERS = _rt.Parameters(
+    DeleteItemParameters,
+    (
+        _rt.Param("item_id", "path", "item_id", "item_id"),
+        _rt.Param("if_match", "header", "If-Match", "If-Match"),
+    ),
+)
+_DELETE_ITEM_RESPONDER = _rt.Responder(
+    OP_DELETE_ITEM,
+    None,
+)
 
-    @router.post(
-        "/items",
-        operation_id="createItem",
-        status_code=201,
-        response_model=models.Item,
-        responses={
-            400: {"description": "The body is not well-formed (e.g. malformed JSON or not UTF-8)."},
-            401: {"description": "Missing or invalid credentials."},
-            403: {
-                "description": (
-                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
-                )
-            },
-            409: {"description": "The `Idempotency-Key` was already used with a different request body."},
-            413: {"description": "The body is larger than the configured limit."},
-            415: {"description": "The body's Content-Type is not the one this operation accepts."},
-            422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="Create an item",
-        description=(
-            "Creates an item owned by the caller. With an `Idempotency-Key`, a retried "
-            "request returns the item\ncreated by the first one instead of creating a "
-            "duplicate."
-        ),
-        dependencies=[Depends(_rt.require_json)],
-    )
-    async def create_item(
-        request: Request,
-        *,
-        idempotency_key: Annotated[
-            str | None,
-            Header(
-                alias="Idempotency-Key",
-                description=("Client-chosen key that makes retries safe (printable ASCII, at most 255 characters)."),
-                max_length=255,
-                min_length=1,
-                pattern="^[\\x21-\\x7E]+$",
-            ),
-        ] = None,
-        body: Annotated[models.ItemCreate, Body()],
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_CREATE_ITEM))],
-        service: Annotated[ItemsService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_CREATE_ITEM, principal=principal)
-        impl = getattr(service, "create_item", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_CREATE_ITEM)
-        try:
-            result = await impl(ctx, idempotency_key=idempotency_key, body=body)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_CREATE_ITEM)
-        _rt.link_location(ctx, request, result, "/items/{item_id}", (("item_id", "id"),))
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=201,
-            adapter=_ADAPTER_CREATE_ITEM,
-            statuses=(201, 400, 401, 403, 409, 413, 415, 422, 500),
-        )
+_GET_ITEM_PARAMETERS = _rt.Parameters(
+    GetItemParameters,
+    (_rt.Param("item_id", "path", "item_id", "item_id"),),
+)
+_GET_ITEM_RESPONDER = _rt.Responder(
+    OP_GET_ITEM,
+    TypeAdapter(models.Item),
+)
 
-    @router.delete(
-        "/items/{item_id}",
-        operation_id="deleteItem",
-        status_code=204,
-        response_model=None,
-        responses={
-            401: {"description": "Missing or invalid credentials."},
-            403: {
-                "description": (
-                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
-                )
-            },
-            404: {"description": "No such resource."},
-            412: {"description": "`If-Match` does not match the current `ETag`."},
-            422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="Delete an item",
-        description="Honours `If-Match`.",
-    )
-    async def delete_item(
-        request: Request,
-        *,
-        item_id: Annotated[int, Path(alias="item_id", description="The item's id.", ge=1, le=9223372036854775807)],
-        if_match: Annotated[
-            str | None,
-            Header(
-                alias="If-Match",
-                description="Apply the change only if the item's current `ETag` is one of these (or `*`).",
-                max_length=1024,
-                min_length=1,
-            ),
-        ] = None,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_DELETE_ITEM))],
-        service: Annotated[ItemsService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_DELETE_ITEM, principal=principal)
-        impl = getattr(service, "delete_item", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_DELETE_ITEM)
-        try:
-            result = await impl(ctx, item_id=item_id, if_match=if_match)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_DELETE_ITEM)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=204,
-            adapter=None,
-            statuses=(204, 401, 403, 404, 412, 422, 500),
-        )
+_UPDATE_ITEM_PARAMETERS = _rt.Parameters(
+    UpdateItemParameters,
+    (
+        _rt.Param("item_id", "path", "item_id", "item_id"),
+        _rt.Param("if_match", "header", "If-Match", "If-Match"),
+    ),
+)
+_UPDATE_ITEM_BODY = _rt.JsonBody(TypeAdapter(models.ItemPatch))
+_UPDATE_ITEM_RESPONDER = _rt.Responder(
+    OP_UPDATE_ITEM,
+    TypeAdapter(models.Item),
+)
 
-    @router.get(
-        "/items/{item_id}",
-        operation_id="getItem",
-        status_code=200,
-        response_model=models.Item,
-        responses={
-            401: {"description": "Missing or invalid credentials."},
-            404: {"description": "No such resource."},
-            422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="Get one item",
-    )
-    async def get_item(
-        request: Request,
-        *,
-        item_id: Annotated[int, Path(alias="item_id", description="The item's id.", ge=1, le=9223372036854775807)],
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_ITEM))],
-        service: Annotated[ItemsService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_GET_ITEM, principal=principal)
-        impl = getattr(service, "get_item", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_GET_ITEM)
-        try:
-            result = await impl(ctx, item_id=item_id)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_GET_ITEM)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_GET_ITEM,
-            statuses=(200, 401, 404, 422, 500),
-        )
+_REPLACE_ITEM_PARAMETERS = _rt.Parameters(
+    ReplaceItemParameters,
+    (
+        _rt.Param("item_id", "path", "item_id", "item_id"),
+        _rt.Param("if_match", "header", "If-Match", "If-Match"),
+    ),
+)
+_REPLACE_ITEM_BODY = _rt.JsonBody(TypeAdapter(models.ItemCreate))
+_REPLACE_ITEM_RESPONDER = _rt.Responder(
+    OP_REPLACE_ITEM,
+    TypeAdapter(models.Item),
+)
 
-    @router.patch(
-        "/items/{item_id}",
-        operation_id="updateItem",
-        status_code=200,
-        response_model=models.Item,
-        responses={
-            400: {"description": "The body is not well-formed (e.g. malformed JSON or not UTF-8)."},
-            401: {"description": "Missing or invalid credentials."},
-            403: {
-                "description": (
-                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
-                )
-            },
-            404: {"description": "No such resource."},
-            412: {"description": "`If-Match` does not match the current `ETag`."},
-            413: {"description": "The body is larger than the configured limit."},
-            415: {"description": "The body's Content-Type is not the one this operation accepts."},
-            422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="Update some fields of an item",
-        description="Changes only the fields present in the body. Honours `If-Match`.",
-        dependencies=[Depends(_rt.require_json)],
-    )
-    async def update_item(
-        request: Request,
-        *,
-        item_id: Annotated[int, Path(alias="item_id", description="The item's id.", ge=1, le=9223372036854775807)],
-        if_match: Annotated[
-            str | None,
-            Header(
-                alias="If-Match",
-                description="Apply the change only if the item's current `ETag` is one of these (or `*`).",
-                max_length=1024,
-                min_length=1,
-            ),
-        ] = None,
-        body: Annotated[models.ItemPatch, Body()],
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_UPDATE_ITEM))],
-        service: Annotated[ItemsService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_UPDATE_ITEM, principal=principal)
-        impl = getattr(service, "update_item", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_UPDATE_ITEM)
-        try:
-            result = await impl(ctx, item_id=item_id, if_match=if_match, body=body)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_UPDATE_ITEM)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_UPDATE_ITEM,
-            statuses=(200, 400, 401, 403, 404, 412, 413, 415, 422, 500),
-        )
+_UPLOAD_ITEM_IMAGE_PARAMETERS = _rt.Parameters(
+    UploadItemImageParameters,
+    (_rt.Param("item_id", "path", "item_id", "item_id"),),
+)
+_UPLOAD_ITEM_IMAGE_PARTS = _rt.FormFields(
+    UploadItemImageParts,
+    (
+        _rt.Part("file", "file"),
+        _rt.Part("name", "name"),
+    ),
+    accepted=_rt.MULTIPART_MEDIA_TYPE,
+)
+_UPLOAD_ITEM_IMAGE_RESPONDER = _rt.Responder(
+    OP_UPLOAD_ITEM_IMAGE,
+    TypeAdapter(models.Item),
+)
 
-    @router.put(
-        "/items/{item_id}",
-        operation_id="replaceItem",
-        status_code=200,
-        response_model=models.Item,
-        responses={
-            400: {"description": "The body is not well-formed (e.g. malformed JSON or not UTF-8)."},
-            401: {"description": "Missing or invalid credentials."},
-            403: {
-                "description": (
-                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
-                )
-            },
-            404: {"description": "No such resource."},
-            412: {"description": "`If-Match` does not match the current `ETag`."},
-            413: {"description": "The body is larger than the configured limit."},
-            415: {"description": "The body's Content-Type is not the one this operation accepts."},
-            422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="Replace an item",
-        description="Replaces every field; fields left out get their defaults. Honours `If-Match`.",
-        dependencies=[Depends(_rt.require_json)],
-    )
-    async def replace_item(
-        request: Request,
-        *,
-        item_id: Annotated[int, Path(alias="item_id", description="The item's id.", ge=1, le=9223372036854775807)],
-        if_match: Annotated[
-            str | None,
-            Header(
-                alias="If-Match",
-                description="Apply the change only if the item's current `ETag` is one of these (or `*`).",
-                max_length=1024,
-                min_length=1,
-            ),
-        ] = None,
-        body: Annotated[models.ItemCreate, Body()],
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_REPLACE_ITEM))],
-        service: Annotated[ItemsService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_REPLACE_ITEM, principal=principal)
-        impl = getattr(service, "replace_item", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_REPLACE_ITEM)
-        try:
-            result = await impl(ctx, item_id=item_id, if_match=if_match, body=body)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_REPLACE_ITEM)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_REPLACE_ITEM,
-            statuses=(200, 400, 401, 403, 404, 412, 413, 415, 422, 500),
-        )
 
-    @router.post(
-        "/items/{item_id}/images",
-        operation_id="uploadItemImage",
-        status_code=201,
-        response_model=models.Item,
-        responses={
-            400: {"description": "The body is not well-formed (e.g. malformed JSON or not UTF-8)."},
-            401: {"description": "Missing or invalid credentials."},
-            403: {
-                "description": (
-                    "Authenticated, but not allowed (insufficient scope, not the owner, or a missing CSRF token)."
-                )
-            },
-            404: {"description": "No such resource."},
-            413: {"description": "The body is larger than the configured limit."},
-            415: {"description": "The body's Content-Type is not the one this operation accepts."},
-            422: {"description": "A parameter or the body breaks the contract; `errors` names each field."},
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="Attach an image to an item",
-    )
+def bind(service: ItemsService, authenticator: Authenticator | None = None) -> tuple[_rt.Endpoint[Any, Any], ...]:
+    """The operations tagged "items", each calling its method of `service` directly."""
+
+    async def list_items(ctx: RequestContext, p: ListItemsParameters, body: None) -> object:
+        return await service.list_items(ctx, skip=p.skip, limit=p.limit, q=p.q, mine=p.mine)
+
+    async def create_item(ctx: RequestContext, p: CreateItemParameters, body: models.ItemCreate) -> object:
+        return await service.create_item(ctx, idempotency_key=p.idempotency_key, body=body)
+
+    async def delete_item(ctx: RequestContext, p: DeleteItemParameters, body: None) -> object:
+        await service.delete_item(ctx, item_id=p.item_id, if_match=p.if_match)
+        return None
+
+    async def get_item(ctx: RequestContext, p: GetItemParameters, body: None) -> object:
+        return await service.get_item(ctx, item_id=p.item_id)
+
+    async def update_item(ctx: RequestContext, p: UpdateItemParameters, body: models.ItemPatch) -> object:
+        return await service.update_item(ctx, item_id=p.item_id, if_match=p.if_match, body=body)
+
+    async def replace_item(ctx: RequestContext, p: ReplaceItemParameters, body: models.ItemCreate) -> object:
+        return await service.replace_item(ctx, item_id=p.item_id, if_match=p.if_match, body=body)
+
     async def upload_item_image(
-        request: Request,
-        *,
-        item_id: Annotated[int, Path(alias="item_id", description="The item's id.", ge=1, le=9223372036854775807)],
-        file: Annotated[UploadFile, File(alias="file", description="The image: PNG, JPEG, GIF or WebP.")],
-        name: Annotated[
-            str | None,
-            Form(alias="name", description="Caption; defaults to the file name.", max_length=100, min_length=1),
-        ] = None,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_UPLOAD_ITEM_IMAGE))],
-        service: Annotated[ItemsService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_UPLOAD_ITEM_IMAGE, principal=principal)
-        impl = getattr(service, "upload_item_image", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_UPLOAD_ITEM_IMAGE)
-        try:
-            result = await impl(ctx, item_id=item_id, file=file, name=name)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_UPLOAD_ITEM_IMAGE)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=201,
-            adapter=_ADAPTER_UPLOAD_ITEM_IMAGE,
-            statuses=(201, 400, 401, 403, 404, 413, 415, 422, 500),
-        )
+        ctx: RequestContext, p: UploadItemImageParameters, body: UploadItemImageParts
+    ) -> object:
+        return await service.upload_item_image(ctx, item_id=p.item_id, file=body.file, name=body.name)
 
-    return router
+    return (
+        _rt.Endpoint(
+            OP_LIST_ITEMS,
+            list_items,
+            parameters=_LIST_ITEMS_PARAMETERS,
+            body=_rt.NoBody(),
+            responder=_LIST_ITEMS_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).list_items is not UnimplementedItemsService.list_items,
+        ),
+        _rt.Endpoint(
+            OP_CREATE_ITEM,
+            create_item,
+            parameters=_CREATE_ITEM_PARAMETERS,
+            body=_CREATE_ITEM_BODY,
+            responder=_CREATE_ITEM_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).create_item is not UnimplementedItemsService.create_item,
+        ),
+        _rt.Endpoint(
+            OP_DELETE_ITEM,
+            delete_item,
+            parameters=_DELETE_ITEM_PARAMETERS,
+            body=_rt.NoBody(),
+            responder=_DELETE_ITEM_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).delete_item is not UnimplementedItemsService.delete_item,
+        ),
+        _rt.Endpoint(
+            OP_GET_ITEM,
+            get_item,
+            parameters=_GET_ITEM_PARAMETERS,
+            body=_rt.NoBody(),
+            responder=_GET_ITEM_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).get_item is not UnimplementedItemsService.get_item,
+        ),
+        _rt.Endpoint(
+            OP_UPDATE_ITEM,
+            update_item,
+            parameters=_UPDATE_ITEM_PARAMETERS,
+            body=_UPDATE_ITEM_BODY,
+            responder=_UPDATE_ITEM_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).update_item is not UnimplementedItemsService.update_item,
+        ),
+        _rt.Endpoint(
+            OP_REPLACE_ITEM,
+            replace_item,
+            parameters=_REPLACE_ITEM_PARAMETERS,
+            body=_REPLACE_ITEM_BODY,
+            responder=_REPLACE_ITEM_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).replace_item is not UnimplementedItemsService.replace_item,
+        ),
+        _rt.Endpoint(
+            OP_UPLOAD_ITEM_IMAGE,
+            upload_item_image,
+            parameters=_UPLOAD_ITEM_IMAGE_PARAMETERS,
+            body=_UPLOAD_ITEM_IMAGE_PARTS,
+            responder=_UPLOAD_ITEM_IMAGE_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).upload_item_image is not UnimplementedItemsService.upload_item_image,
+        ),
+    )
 
 
 __all__ = [
@@ -477,5 +333,5 @@ __all__ = [
     "OP_REPLACE_ITEM",
     "OP_UPDATE_ITEM",
     "OP_UPLOAD_ITEM_IMAGE",
-    "build_router",
+    "bind",
 ]

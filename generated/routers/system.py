@@ -1,16 +1,15 @@
 """Generated from openapi/openapi.yaml by scripts/generate.py. Do not edit."""
 
-from collections.abc import Callable
-from typing import Annotated
+from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from typing import Any
+
 from pydantic import TypeAdapter
-from starlette.responses import Response
 
 from .. import models
 from .. import runtime as _rt
-from ..protocols import SystemService
-from ..runtime import Authenticator, OperationInfo, Principal
+from ..protocols import SystemService, UnimplementedSystemService
+from ..runtime import Authenticator, OperationInfo, RequestContext
 
 OP_READ_ROOT = OperationInfo(
     operation_id="readRoot",
@@ -19,8 +18,8 @@ OP_READ_ROOT = OperationInfo(
     tag="system",
     security=(),
     success_status=200,
+    statuses=(200, 500),
 )
-_ADAPTER_READ_ROOT: TypeAdapter[models.Message] = TypeAdapter(models.Message)
 
 OP_GET_HEALTH = OperationInfo(
     operation_id="getHealth",
@@ -29,8 +28,8 @@ OP_GET_HEALTH = OperationInfo(
     tag="system",
     security=(),
     success_status=200,
+    statuses=(200, 500),
 )
-_ADAPTER_GET_HEALTH: TypeAdapter[models.Health] = TypeAdapter(models.Health)
 
 OP_GET_METRICS = OperationInfo(
     operation_id="getMetrics",
@@ -39,6 +38,7 @@ OP_GET_METRICS = OperationInfo(
     tag="system",
     security=(),
     success_status=200,
+    statuses=(200, 500),
 )
 
 OP_GET_READINESS = OperationInfo(
@@ -48,8 +48,8 @@ OP_GET_READINESS = OperationInfo(
     tag="system",
     security=(),
     success_status=200,
+    statuses=(200, 500, 503),
 )
-_ADAPTER_GET_READINESS: TypeAdapter[models.Health] = TypeAdapter(models.Health)
 
 OP_GET_PUBLIC_SETTINGS = OperationInfo(
     operation_id="getPublicSettings",
@@ -58,8 +58,8 @@ OP_GET_PUBLIC_SETTINGS = OperationInfo(
     tag="system",
     security=(),
     success_status=200,
+    statuses=(200, 500),
 )
-_ADAPTER_GET_PUBLIC_SETTINGS: TypeAdapter[models.PublicSettings] = TypeAdapter(models.PublicSettings)
 
 OPERATIONS: tuple[OperationInfo, ...] = (
     OP_READ_ROOT,
@@ -69,181 +69,97 @@ OPERATIONS: tuple[OperationInfo, ...] = (
     OP_GET_PUBLIC_SETTINGS,
 )
 
+_READ_ROOT_RESPONDER = _rt.Responder(
+    OP_READ_ROOT,
+    TypeAdapter(models.Message),
+)
 
-def build_router(
-    provide: Callable[..., SystemService] | None = None, *, authenticator: Authenticator | None = None
-) -> APIRouter:
-    """Return the router of the operations tagged "system", served by the service `provide` gives."""
-    router = APIRouter()
-    service_dependency = _rt.service_dependency(provide)
+_GET_HEALTH_RESPONDER = _rt.Responder(
+    OP_GET_HEALTH,
+    TypeAdapter(models.Health),
+)
 
-    @router.get(
-        "/",
-        operation_id="readRoot",
-        status_code=200,
-        response_model=models.Message,
-        responses={
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="Say hello",
+_GET_METRICS_RESPONDER = _rt.Responder(
+    OP_GET_METRICS,
+    None,
+)
+
+_GET_READINESS_RESPONDER = _rt.Responder(
+    OP_GET_READINESS,
+    TypeAdapter(models.Health),
+)
+
+_GET_PUBLIC_SETTINGS_RESPONDER = _rt.Responder(
+    OP_GET_PUBLIC_SETTINGS,
+    TypeAdapter(models.PublicSettings),
+)
+
+
+def bind(service: SystemService, authenticator: Authenticator | None = None) -> tuple[_rt.Endpoint[Any, Any], ...]:
+    """The operations tagged "system", each calling its method of `service` directly."""
+
+    async def read_root(ctx: RequestContext, p: None, body: None) -> object:
+        return await service.read_root(ctx)
+
+    async def get_health(ctx: RequestContext, p: None, body: None) -> object:
+        return await service.get_health(ctx)
+
+    async def get_metrics(ctx: RequestContext, p: None, body: None) -> object:
+        return await service.get_metrics(ctx)
+
+    async def get_readiness(ctx: RequestContext, p: None, body: None) -> object:
+        return await service.get_readiness(ctx)
+
+    async def get_public_settings(ctx: RequestContext, p: None, body: None) -> object:
+        return await service.get_public_settings(ctx)
+
+    return (
+        _rt.Endpoint(
+            OP_READ_ROOT,
+            read_root,
+            parameters=_rt.NoParameters(),
+            body=_rt.NoBody(),
+            responder=_READ_ROOT_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).read_root is not UnimplementedSystemService.read_root,
+        ),
+        _rt.Endpoint(
+            OP_GET_HEALTH,
+            get_health,
+            parameters=_rt.NoParameters(),
+            body=_rt.NoBody(),
+            responder=_GET_HEALTH_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).get_health is not UnimplementedSystemService.get_health,
+        ),
+        _rt.Endpoint(
+            OP_GET_METRICS,
+            get_metrics,
+            parameters=_rt.NoParameters(),
+            body=_rt.NoBody(),
+            responder=_GET_METRICS_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).get_metrics is not UnimplementedSystemService.get_metrics,
+        ),
+        _rt.Endpoint(
+            OP_GET_READINESS,
+            get_readiness,
+            parameters=_rt.NoParameters(),
+            body=_rt.NoBody(),
+            responder=_GET_READINESS_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).get_readiness is not UnimplementedSystemService.get_readiness,
+        ),
+        _rt.Endpoint(
+            OP_GET_PUBLIC_SETTINGS,
+            get_public_settings,
+            parameters=_rt.NoParameters(),
+            body=_rt.NoBody(),
+            responder=_GET_PUBLIC_SETTINGS_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).get_public_settings is not UnimplementedSystemService.get_public_settings,
+        ),
     )
-    async def read_root(
-        request: Request,
-        *,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_READ_ROOT))],
-        service: Annotated[SystemService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_READ_ROOT, principal=principal)
-        impl = getattr(service, "read_root", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_READ_ROOT)
-        try:
-            result = await impl(ctx)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_READ_ROOT)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_READ_ROOT,
-            statuses=(200, 500),
-        )
-
-    @router.get(
-        "/healthz",
-        operation_id="getHealth",
-        status_code=200,
-        response_model=models.Health,
-        responses={
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="Liveness probe",
-        description="Answers as long as the process serves requests; touches no dependency.",
-    )
-    async def get_health(
-        request: Request,
-        *,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_HEALTH))],
-        service: Annotated[SystemService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_GET_HEALTH, principal=principal)
-        impl = getattr(service, "get_health", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_GET_HEALTH)
-        try:
-            result = await impl(ctx)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_GET_HEALTH)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_GET_HEALTH,
-            statuses=(200, 500),
-        )
-
-    @router.get(
-        "/metrics",
-        operation_id="getMetrics",
-        status_code=200,
-        response_model=None,
-        responses={
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="Prometheus metrics",
-    )
-    async def get_metrics(
-        request: Request,
-        *,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_METRICS))],
-        service: Annotated[SystemService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_GET_METRICS, principal=principal)
-        impl = getattr(service, "get_metrics", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_GET_METRICS)
-        try:
-            result = await impl(ctx)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_GET_METRICS)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=None,
-            statuses=(200, 500),
-        )
-
-    @router.get(
-        "/readyz",
-        operation_id="getReadiness",
-        status_code=200,
-        response_model=models.Health,
-        responses={
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-            503: {"description": "A dependency (the database) does not answer."},
-        },
-        summary="Readiness probe",
-        description="Checks that the database answers; 503 while it does not.",
-    )
-    async def get_readiness(
-        request: Request,
-        *,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_READINESS))],
-        service: Annotated[SystemService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_GET_READINESS, principal=principal)
-        impl = getattr(service, "get_readiness", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_GET_READINESS)
-        try:
-            result = await impl(ctx)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_GET_READINESS)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_GET_READINESS,
-            statuses=(200, 500, 503),
-        )
-
-    @router.get(
-        "/settings",
-        operation_id="getPublicSettings",
-        status_code=200,
-        response_model=models.PublicSettings,
-        responses={
-            500: {"description": "An unexpected error; the body never contains a traceback."},
-        },
-        summary="Public settings",
-        description="The non-secret part of the running configuration.",
-    )
-    async def get_public_settings(
-        request: Request,
-        *,
-        principal: Annotated[
-            Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_PUBLIC_SETTINGS))
-        ],
-        service: Annotated[SystemService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_GET_PUBLIC_SETTINGS, principal=principal)
-        impl = getattr(service, "get_public_settings", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_GET_PUBLIC_SETTINGS)
-        try:
-            result = await impl(ctx)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_GET_PUBLIC_SETTINGS)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_GET_PUBLIC_SETTINGS,
-            statuses=(200, 500),
-        )
-
-    return router
 
 
 __all__ = [
@@ -253,5 +169,5 @@ __all__ = [
     "OP_GET_PUBLIC_SETTINGS",
     "OP_GET_READINESS",
     "OP_READ_ROOT",
-    "build_router",
+    "bind",
 ]

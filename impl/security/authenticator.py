@@ -11,19 +11,37 @@ from sqlalchemy import and_, bindparam, select
 from starlette.requests import Request
 
 from generated.runtime import OperationInfo, Principal
+from generated.security import SCHEME_COOKIE_SESSION, SCHEMES, SecurityScheme
 from impl.db import Database
 from impl.problems import Forbidden, Unauthorized
 from impl.security.tokens import AccessClaims, InvalidToken, TokenCodec, hash_secret
 from impl.tables import SessionRow, UserRow, table_of
 
 Via = Literal["bearer", "cookie"]
-SESSION_COOKIE = "access_token"
-CSRF_COOKIE = "csrf_token"
-CSRF_HEADER = "X-CSRF-Token"
-ADMIN_SCOPE = "users:admin"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# How each security scheme of the contract presents its credentials; unknown schemes never match (fail closed).
-SCHEME_VIA: dict[str, Via] = {"OAuth2PasswordBearer": "bearer", "CookieSession": "cookie"}
+
+
+def _via(scheme: SecurityScheme) -> Via | None:
+    """How a scheme's credentials travel; None for kinds this service does not accept (they never match)."""
+    if scheme.type == "oauth2" or (scheme.type == "http" and (scheme.http_scheme or "").lower() == "bearer"):
+        return "bearer"
+    if scheme.type == "apiKey" and scheme.location == "cookie" and scheme.parameter == SESSION_COOKIE:
+        return "cookie"
+    return None
+
+
+def _declared(value: str | None, what: str) -> str:
+    if not value:
+        raise RuntimeError(f"the contract's CookieSession scheme no longer declares {what}")
+    return value
+
+
+# Names the browser and the contract agree on, all from the contract's CookieSession scheme.
+SESSION_COOKIE = _declared(SCHEME_COOKIE_SESSION.parameter, "the session cookie's name")
+CSRF_COOKIE = _declared(SCHEME_COOKIE_SESSION.extensions.get("x-csrf-cookie"), "x-csrf-cookie")
+CSRF_HEADER = _declared(SCHEME_COOKIE_SESSION.extensions.get("x-csrf-header"), "x-csrf-header")
+# How each security scheme of the contract presents its credentials; unknown kinds never match (fail closed).
+SCHEME_VIA: dict[str, Via] = {name: via for name, scheme in SCHEMES.items() if (via := _via(scheme)) is not None}
 
 _users = table_of(UserRow)
 _sessions = table_of(SessionRow)

@@ -6,7 +6,7 @@ import anyio.to_thread
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from impl.problems import InvalidInput
+from impl.problems import InvalidRequest
 from impl.settings import Settings
 
 MIN_PASSWORD_LENGTH = 8
@@ -55,4 +55,4 @@ def check_password_policy(password: str, *, email: str, field: str = "password")
         problems.append("must not be the e-mail address")
     if problems:
         errors = [{"loc": ["body", field], "msg": f"password {p}", "type": "password_policy"} for p in problems]
-        raise InvalidInput(f"the password breaks the policy: {'; '.join(problems)}", errors=errors)
+        raise InvalidRequest(f"the password breaks the policy: {'; '.join(problems)}", errors=errors)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
+import httpx
 import pytest
 from fastapi import FastAPI
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+from starlette.routing import Route
 
 from generated import OPERATIONS
+from generated.runtime import PathEndpoint
 from tests.contract.contract import contract, examples, operations
 
 CONTRACT_URI = "urn:contract"
@@ -27,14 +32,28 @@ def test_every_operation_has_an_operation_id_and_a_tag() -> None:
 
 
 def test_app_serves_exactly_the_contracts_operations(app: FastAPI) -> None:
-    # FastAPI's re-derived schema is never served, but it is the public view of what the app routes.
     served = {
-        (method.upper(), path, operation["operationId"])
-        for path, item in app.openapi()["paths"].items()
-        for method, operation in item.items()
+        (op.method, route.path, op.operation_id)
+        for route in app.routes
+        if isinstance(route, Route) and isinstance(route.endpoint, PathEndpoint)
+        for op in route.endpoint.operations
     }
     declared = {(method, path, operation["operationId"]) for method, path, operation in operations()}
     assert served == declared
+
+
+async def test_every_undeclared_method_answers_405_with_the_paths_own_allow_list(client: httpx.AsyncClient) -> None:
+    # `Allow` comes from the route of the exact path template: PUT /users/me once listed /users/{user_id}'s DELETE.
+    declared: dict[str, set[str]] = {}
+    for method, path, _ in operations():
+        declared.setdefault(path, set()).add(method)
+    for path, methods in declared.items():
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        for method in sorted({"GET", "PUT", "POST", "PATCH", "DELETE"} - methods):
+            response = await client.request(method, url)
+            assert response.status_code == 405, (method, path, response.text)
+            assert response.headers["allow"] == ", ".join(sorted(methods)), (method, path)
+            assert response.headers["content-type"] == "application/problem+json"
 
 
 def test_generated_operation_table_matches_the_contract() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
 import yaml
@@ -9,6 +11,7 @@ from fastapi import FastAPI
 
 from impl.app import create_app
 from impl.docs import CONTRACT_PATH
+from impl.middleware import request_id_var
 from impl.settings import Settings
 from impl.system import AppSystemService
 
@@ -123,12 +126,31 @@ async def test_unexpected_error_is_500_problem_without_traceback(app: FastAPI, m
     async def explode(self: object, ctx: object) -> None:
         raise RuntimeError("secret internal detail")
 
+    class RequestIds(logging.Handler):
+        """Which request id was current when each error was logged."""
+
+        def __init__(self) -> None:
+            super().__init__(logging.ERROR)
+            self.seen: list[str | None] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.seen.append(request_id_var.get())
+
     monkeypatch.setattr(AppSystemService, "read_root", explode)
+    logged = RequestIds()
+    logging.getLogger().addHandler(logged)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        response = await http.get("/")
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            response = await http.get("/", headers={"X-Request-ID": "req-500"})
+    finally:
+        logging.getLogger().removeHandler(logged)
     assert response.status_code == 500
     assert response.headers["content-type"] == PROBLEM
     body = response.json()
     assert body["title"] == "Internal Server Error" and body["instance"] == "/"
     assert "secret internal detail" not in response.text and "Traceback" not in response.text
+    # A 500 is still a response of this service: request id, timing and security headers, and a log line with the id.
+    assert response.headers["x-request-id"] == "req-500"
+    assert "x-process-time" in response.headers and response.headers["x-content-type-options"] == "nosniff"
+    assert logged.seen == ["req-500"]

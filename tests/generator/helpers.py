@@ -7,12 +7,19 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+
+from scripts.parse import Operation, Tag, parse
+from scripts.schemas import Models, prepare, run_datamodel_codegen
+from scripts.typeexpr import TypeRenderer
 
 REPO = Path(__file__).resolve().parents[2]
 
 GOLDEN = REPO / "tests" / "generator" / "golden"
 # In CI the repo is a fresh clone with `shared/` beside it.
 SPECS = (REPO / ".." / "shared" / "specs").resolve()
+
+OK = {"200": {"description": "ok"}}
 
 _MYPY_INI = """\
 [mypy]
@@ -49,3 +56,24 @@ def run_mypy(root: Path, *packages: str) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
     )
+
+
+def inline_spec(paths: dict[str, Any], schemas: dict[str, Any] | None = None, **components: Any) -> dict[str, Any]:
+    """An OpenAPI 3.1 document with these paths, `components.schemas` and other components."""
+    spec: dict[str, Any] = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": paths}
+    if schemas is not None or components:
+        spec["components"] = {**components, **({"schemas": schemas} if schemas is not None else {})}
+    return spec
+
+
+def parse_inline(spec: dict[str, Any], models: Models | None = None) -> tuple[Tag, ...]:
+    """The parsed tags of an inline spec (models generated unless given)."""
+    prepared = prepare(spec)
+    return parse(prepared, TypeRenderer(prepared, models or run_datamodel_codegen(prepared)))
+
+
+def only_operation(spec: dict[str, Any]) -> Operation:
+    """The one operation of a one-operation inline spec."""
+    (tag,) = parse_inline(spec)
+    (op,) = tag.operations
+    return op

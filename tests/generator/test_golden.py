@@ -6,6 +6,7 @@ import asyncio
 import difflib
 import filecmp
 import shutil
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -83,11 +84,16 @@ def _call(app: FastAPI, method: str, url: str, **kwargs: Any) -> httpx.Response:
     return asyncio.run(go())
 
 
-def test_golden_stub_app_answers_501_problem(generated: Path) -> None:
-    pkg = import_package(generated, "gen_golden_petstore")
+def _app(pkg: Any, *args: Any, **kwargs: Any) -> FastAPI:
     app = FastAPI()
-    for router in pkg.build_routers():
+    for router in pkg.build_routers(*args, **kwargs):
         app.include_router(router)
+    return app
+
+
+def test_golden_stub_app_answers_501_problem_for_every_operation(generated: Path) -> None:
+    pkg = import_package(generated, "gen_golden_petstore")
+    app = _app(pkg)
     response = _call(app, "GET", "/pets/7")
     assert response.status_code == 501
     assert response.headers["content-type"] == "application/problem+json"
@@ -98,21 +104,43 @@ def test_golden_stub_app_answers_501_problem(generated: Path) -> None:
         "detail": "operation getPet is not implemented",
         "instance": "/pets/7",
     }
+    mine = _call(app, "GET", "/pets/mine")  # the literal path, not getPet with petId "mine"
+    assert (mine.status_code, mine.json()["detail"]) == (501, "operation get_pets_mine is not implemented")
+    assert pkg.implemented_operations(pkg.Services.unimplemented()) == frozenset()
+
+
+def test_golden_unknown_method_answers_405_with_the_paths_allow_list(generated: Path) -> None:
+    app = _app(import_package(generated, "gen_golden_petstore"))
+    response = _call(app, "PATCH", "/pets")
+    assert response.status_code == 405 and response.headers["allow"] == "GET, POST"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert _call(app, "POST", "/pets/3").headers["allow"] == "DELETE, GET"
+
+
+def test_golden_security_module_lists_schemes_and_scopes(generated: Path) -> None:
+    security = import_package(generated, "gen_golden_petstore.security")
+    assert security.SCHEMES == {"apiKey": security.SCHEME_API_KEY, "bearer": security.SCHEME_BEARER}
+    assert (security.SCHEME_API_KEY.location, security.SCHEME_API_KEY.parameter) == ("header", "X-API-Key")
+    assert security.SCHEME_BEARER.http_scheme == "bearer"
+    assert security.SCOPES == frozenset({security.SCOPE_PETS_WRITE, security.SCOPE_STORE_READ})
+    assert (security.SCOPE_PETS_WRITE, security.SCOPE_STORE_READ) == ("pets:write", "store:read")
 
 
 def test_golden_routes_bind_a_service_end_to_end(generated: Path) -> None:
     pkg = import_package(generated, "gen_golden_petstore")
     models = import_package(generated, "gen_golden_petstore.models")
+    protocols = import_package(generated, "gen_golden_petstore.protocols")
     runtime = import_package(generated, "gen_golden_petstore.runtime")
     seen: dict[str, Any] = {}
 
-    class Pets:
+    # A partial implementation on purpose: getPet, listPetsByKind, get_pets_mine and getInventory stay 501.
+    class Pets(protocols.UnimplementedPetsService):
         async def create_pet(self, ctx: Any, *, body: Any) -> Any:
             seen["principal"] = ctx.principal
             return models.Pet(id=models.Id(5), name=body.name)
 
         async def list_pets(self, ctx: Any, **kwargs: Any) -> Any:
-            seen["list"] = kwargs
+            seen["list"] = (ctx.principal, kwargs)
             ctx.headers["X-Total"] = "0"
             ctx.set_cookie("last", "q")
             return []
@@ -127,13 +155,11 @@ def test_golden_routes_bind_a_service_end_to_end(generated: Path) -> None:
             return runtime.Download(media_type="image/png", content=chunks(), filename="p.png")
 
         async def upload_photo(self, ctx: Any, *, pet_id: int, file: Any, caption: Any, extras: Any) -> None:
-            seen["upload"] = (pet_id, await file.read(), caption, extras)
+            seen["upload"] = (pet_id, await file.read(), caption, extras and [await e.read() for e in extras])
 
-        async def get_pet(self, ctx: Any, *, pet_id: int) -> Any:
-            raise NotImplementedError
-
-    class Store:
+    class Store(protocols.UnimplementedStoreService):
         async def place_order(self, ctx: Any, *, body: Any) -> Any:
+            seen["order"] = body
             return models.Order(id=1, petId=body.petId, quantity=body.quantity)
 
     class Auth:
@@ -141,9 +167,16 @@ def test_golden_routes_bind_a_service_end_to_end(generated: Path) -> None:
             scopes = {s for alternative in operation.security for s in alternative.get("bearer", ())}
             return runtime.Principal(subject="u1", scopes=frozenset(scopes))
 
-    app = FastAPI()
-    for router in pkg.build_routers({"pets": Pets, "store": Store}, authenticator=Auth()):
-        app.include_router(router)
+    services = pkg.Services(pets=Pets(), store=Store())
+    assert {op.operation_id for op in pkg.implemented_operations(services)} == {
+        "createPet",
+        "listPets",
+        "deletePet",
+        "getPhoto",
+        "uploadPhoto",
+        "placeOrder",
+    }
+    app = _app(pkg, services, authenticator=Auth())
 
     created = _call(app, "POST", "/pets", json={"name": "Rex"})
     assert created.status_code == 201
@@ -154,17 +187,28 @@ def test_golden_routes_bind_a_service_end_to_end(generated: Path) -> None:
     assert _call(app, "POST", "/pets", content=b"name=Rex", headers={"content-type": "text/plain"}).status_code == 415
     assert _call(app, "POST", "/pets", json={"name": 5}).status_code == 422  # strict: no str coercion
 
-    listed = _call(app, "GET", "/pets?tag=a&tag=b&status=sold", headers={"X-Request-ID": "0" * 32})
+    listed = _call(
+        app, "GET", "/pets?tag=a&tag=b&status=sold", headers={"X-Request-ID": "0" * 32, "cookie": "session=s"}
+    )
     assert listed.status_code == 200 and listed.json() == []
     assert listed.headers["x-total"] == "0" and "last=q" in listed.headers["set-cookie"]
-    assert seen["list"]["limit"] == 20 and seen["list"]["tag"] == ["a", "b"]
-    assert seen["list"]["status"] == models.PetStatus.sold
+    principal, arguments = seen["list"]
+    assert principal is None  # `security: []`: the authenticator is never asked
+    assert arguments == {
+        "limit": 20,
+        "tag": ["a", "b"],
+        "status": models.PetStatus.sold,
+        "x_request_id": uuid.UUID(int=0),
+        "session": "s",
+    }
 
-    assert _call(app, "GET", "/pets?limit=101").status_code == 422
-    assert _call(app, "GET", f"/pets/{2**70}", headers={}).status_code == 422  # int64 bound: 422, not a DB error
+    assert _call(app, "GET", "/pets?limit=101").json()["errors"][0]["loc"] == ["query", "limit"]
+    too_big = _call(app, "GET", f"/pets/{2**70}")  # int64 bound: 422, not a DB error
+    assert too_big.status_code == 422 and too_big.json()["errors"][0]["loc"] == ["path", "petId"]
 
     deleted = _call(app, "DELETE", "/pets/3", headers={"If-Match": '"v1"'})
     assert deleted.status_code == 204 and deleted.content == b"" and seen["delete"] == (3, '"v1"')
+    assert _call(app, "DELETE", "/pets/3").json()["errors"][0]["loc"] == ["header", "If-Match"]
 
     photo = _call(app, "GET", "/pets/3/photo")
     assert photo.status_code == 200 and photo.content == b"\x89PNG"
@@ -172,13 +216,20 @@ def test_golden_routes_bind_a_service_end_to_end(generated: Path) -> None:
 
     uploaded = _call(app, "PUT", "/pets/3/photo", files={"file": ("a.bin", b"abc")}, data={"caption": "hi"})
     assert uploaded.status_code == 204 and seen["upload"] == (3, b"abc", "hi", None)
+    files = [("file", ("a.bin", b"abc")), ("extras", ("b.bin", b"1")), ("extras", ("c.bin", b"2"))]
+    assert _call(app, "PUT", "/pets/3/photo", files=files).status_code == 204
+    assert seen["upload"] == (3, b"abc", None, [b"1", b"2"])
 
     order = _call(app, "POST", "/store/orders", data={"petId": "3", "quantity": "2"})
     assert order.status_code == 200 and order.json() == {"id": 1, "petId": 3, "quantity": 2}
-    assert _call(app, "POST", "/store/orders", data={"petId": "3", "quantity": "0"}).status_code == 422
+    assert seen["order"] == models.PlaceOrderRequest(petId=3, quantity=2)
+    bad = _call(app, "POST", "/store/orders", data={"petId": "3", "quantity": "0"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["body", "quantity"]
 
-    assert _call(app, "GET", "/pets/3").status_code == 501  # the service raised NotImplementedError
-    assert _call(app, "GET", "/store/inventory").status_code == 501  # the service has no such method
+    assert _call(app, "GET", "/pets/3").status_code == 501  # inherited from UnimplementedPetsService
+    assert _call(app, "GET", "/pets/mine").status_code == 501
+    inventory = _call(app, "GET", "/store/inventory")
+    assert (inventory.status_code, inventory.json()["detail"]) == (501, "operation getInventory is not implemented")
 
 
 def test_golden_update_golden_writes_only_under_golden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,66 +7,50 @@ from typing import Any
 
 import pytest
 
-from scripts.parse import Operation, Tag, parse
-from scripts.schemas import GenerationError, Models, prepare, run_datamodel_codegen
-from scripts.typeexpr import TypeRenderer
-
-_OK = {"200": {"description": "ok"}}
-
-
-def _spec(paths: dict[str, Any], schemas: dict[str, Any] | None = None, **components: Any) -> dict[str, Any]:
-    spec: dict[str, Any] = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": paths}
-    if schemas is not None or components:
-        spec["components"] = {**components, **({"schemas": schemas} if schemas is not None else {})}
-    return spec
-
-
-def _parse(spec: dict[str, Any], models: Models | None = None) -> tuple[Tag, ...]:
-    prepared = prepare(spec)
-    return parse(prepared, TypeRenderer(prepared, models or run_datamodel_codegen(prepared)))
-
-
-def _only(spec: dict[str, Any]) -> Operation:
-    (tag,) = _parse(spec)
-    (op,) = tag.operations
-    return op
+from scripts.schemas import GenerationError, Models, prepare
+from tests.generator.helpers import OK, inline_spec, only_operation, parse_inline
 
 
 def test_parse_operation_without_operation_id_gets_method_path_name() -> None:
-    op = _only(_spec({"/pets/{id}": {"get": {"parameters": [_path("id")], "responses": _OK}}}))
+    op = only_operation(inline_spec({"/pets/{id}": {"get": {"parameters": [_path("id")], "responses": OK}}}))
     assert (op.python_name, op.operation_id) == ("get_pets_id", "get_pets_id")
 
 
 def test_parse_operation_id_becomes_snake_case_and_duplicates_get_suffix() -> None:
-    spec = _spec(
+    spec = inline_spec(
         {
-            "/a": {"get": {"operationId": "listPets", "responses": _OK}},
-            "/b": {"get": {"responses": _OK}},
-            "/c": {"get": {"operationId": "get_b", "responses": _OK}},
+            "/a": {"get": {"operationId": "listPets", "responses": OK}},
+            "/b": {"get": {"responses": OK}},
+            "/c": {"get": {"operationId": "get_b", "responses": OK}},
         }
     )
-    names = sorted(op.python_name for tag in _parse(spec) for op in tag.operations)
+    names = sorted(op.python_name for tag in parse_inline(spec) for op in tag.operations)
     assert names == ["get_b", "get_b_2", "list_pets"]
 
 
 def test_parse_operation_without_tags_goes_to_default_tag() -> None:
-    op = _only(_spec({"/x": {"get": {"responses": _OK}}}))
+    op = only_operation(inline_spec({"/x": {"get": {"responses": OK}}}))
     assert (op.tag, op.module, op.service) == ("default", "default", "DefaultService")
 
 
 def test_parse_tag_names_become_identifier_modules_and_pascal_services() -> None:
-    spec = _spec(
+    spec = inline_spec(
         {
-            "/a": {"get": {"tags": ["1"], "responses": _OK}},
-            "/b": {"get": {"tags": ["import"], "responses": _OK}},
-            "/c": {"get": {"tags": ["Pet Store"], "responses": _OK}},
+            "/a": {"get": {"tags": ["1"], "responses": OK}},
+            "/b": {"get": {"tags": ["import"], "responses": OK}},
+            "/c": {"get": {"tags": ["Pet Store"], "responses": OK}},
         }
     )
-    assert [(t.name, t.module, t.service) for t in _parse(spec)] == [
+    assert [(t.name, t.module, t.service) for t in parse_inline(spec)] == [
         ("import", "import_", "ImportService"),
         ("Pet Store", "pet_store", "PetStoreService"),
         ("1", "tag_1", "Tag1Service"),
     ]
+
+
+def test_parse_tag_named_like_a_services_member_gets_another_module() -> None:
+    (tag,) = parse_inline(inline_spec({"/a": {"get": {"tags": ["unimplemented"], "responses": OK}}}))
+    assert (tag.name, tag.module, tag.service) == ("unimplemented", "unimplemented_2", "UnimplementedService")
 
 
 def _path(name: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -75,7 +59,7 @@ def _path(name: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def test_parse_param_keywords_and_reserved_names_get_trailing_underscore_and_keep_alias() -> None:
     params = [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("from", "body", "request", "userId")]
-    op = _only(_spec({"/x": {"get": {"parameters": params, "responses": _OK}}}))
+    op = only_operation(inline_spec({"/x": {"get": {"parameters": params, "responses": OK}}}))
     assert [(p.python_name, p.alias) for p in op.parameters] == [
         ("from_", "from"),
         ("body_", "body"),
@@ -86,7 +70,7 @@ def test_parse_param_keywords_and_reserved_names_get_trailing_underscore_and_kee
 
 def test_parse_same_param_name_in_several_locations_is_made_unique() -> None:
     params = [{"name": "p", "in": loc, "schema": {"type": "string"}} for loc in ("cookie", "header", "query")]
-    op = _only(_spec({"/x/{p}": {"get": {"parameters": [_path("p"), *params], "responses": _OK}}}))
+    op = only_operation(inline_spec({"/x/{p}": {"get": {"parameters": [_path("p"), *params], "responses": OK}}}))
     assert [(p.python_name, p.location) for p in op.parameters] == [
         ("p", "path"),
         ("p_query", "query"),
@@ -96,8 +80,8 @@ def test_parse_same_param_name_in_several_locations_is_made_unique() -> None:
 
 
 def test_parse_param_ref_chain_and_schema_ref_chain_are_resolved() -> None:
-    spec = _spec(
-        {"/x/{id}": {"get": {"parameters": [{"$ref": "#/components/parameters/A"}], "responses": _OK}}},
+    spec = inline_spec(
+        {"/x/{id}": {"get": {"parameters": [{"$ref": "#/components/parameters/A"}], "responses": OK}}},
         {
             "Outer": {"$ref": "#/components/schemas/Inner"},
             "Inner": {"type": "integer", "format": "int32", "minimum": 1},
@@ -107,14 +91,16 @@ def test_parse_param_ref_chain_and_schema_ref_chain_are_resolved() -> None:
             "B": _path("id", {"$ref": "#/components/schemas/Outer"}),
         },
     )
-    (param,) = _only(spec).parameters
+    (param,) = only_operation(spec).parameters
     assert (param.type_expr, param.constraints) == ("int", (("ge", "1"), ("le", "2147483647")))
 
 
 def test_parse_path_level_params_are_merged_and_overridden_by_operation_params() -> None:
     shared = {"name": "q", "in": "query", "schema": {"type": "string"}}
     override = {"name": "q", "in": "query", "required": True, "schema": {"type": "integer"}}
-    op = _only(_spec({"/x": {"parameters": [shared], "get": {"parameters": [override], "responses": _OK}}}))
+    op = only_operation(
+        inline_spec({"/x": {"parameters": [shared], "get": {"parameters": [override], "responses": OK}}})
+    )
     assert [(p.name, p.type_expr, p.required) for p in op.parameters] == [("q", "int", True)]
 
 
@@ -133,7 +119,7 @@ def test_parse_path_level_params_are_merged_and_overridden_by_operation_params()
 )
 def test_parse_required_query_param_types(schema: dict[str, Any], expected: str) -> None:
     param = {"name": "v", "in": "query", "required": True, "schema": schema}
-    (p,) = _only(_spec({"/x": {"get": {"parameters": [param], "responses": _OK}}})).parameters
+    (p,) = only_operation(inline_spec({"/x": {"get": {"parameters": [param], "responses": OK}}})).parameters
     assert p.type_expr == expected
 
 
@@ -143,7 +129,7 @@ def test_parse_optional_param_is_nullable_unless_it_has_a_fitting_default() -> N
         {"name": "b", "in": "query", "schema": {"type": "integer", "default": 5}},
         {"name": "c", "in": "query", "schema": {"type": "integer", "default": "x"}},
     ]
-    op = _only(_spec({"/x": {"get": {"parameters": params, "responses": _OK}}}))
+    op = only_operation(inline_spec({"/x": {"get": {"parameters": params, "responses": OK}}}))
     assert [(p.type_expr, p.default) for p in op.parameters] == [
         ("int | None", "None"),
         ("int", "5"),
@@ -152,13 +138,13 @@ def test_parse_optional_param_is_nullable_unless_it_has_a_fitting_default() -> N
 
 
 def test_parse_int64_param_without_bounds_gets_the_format_range() -> None:
-    op = _only(
-        _spec(
+    op = only_operation(
+        inline_spec(
             {
                 "/x/{id}": {
                     "get": {
                         "parameters": [_path("id", {"type": "integer", "format": "int64", "exclusiveMinimum": 0})],
-                        "responses": _OK,
+                        "responses": OK,
                     }
                 }
             }
@@ -168,7 +154,7 @@ def test_parse_int64_param_without_bounds_gets_the_format_range() -> None:
 
 
 def test_parse_enum_param_ref_uses_the_models_enum_class() -> None:
-    spec = _spec(
+    spec = inline_spec(
         {
             "/x": {
                 "get": {
@@ -180,29 +166,29 @@ def test_parse_enum_param_ref_uses_the_models_enum_class() -> None:
                             "schema": {"$ref": "#/components/schemas/Status"},
                         }
                     ],
-                    "responses": _OK,
+                    "responses": OK,
                 }
             }
         },
         {"Status": {"type": "string", "enum": ["on", "off"]}},
     )
-    assert _only(spec).parameters[0].type_expr == "models.Status"
+    assert only_operation(spec).parameters[0].type_expr == "models.Status"
 
 
 def test_parse_header_params_accept_content_type_authorization_are_ignored() -> None:
     params = [{"name": n, "in": "header", "schema": {"type": "string"}} for n in ("Accept", "Authorization", "X-Id")]
-    op = _only(_spec({"/x": {"get": {"parameters": params, "responses": _OK}}}))
+    op = only_operation(inline_spec({"/x": {"get": {"parameters": params, "responses": OK}}}))
     assert [p.name for p in op.parameters] == ["X-Id"]
 
 
 def test_parse_hyphenated_path_param_is_routed_under_its_python_name() -> None:
-    op = _only(_spec({"/x/{item-id}": {"get": {"parameters": [_path("item-id")], "responses": _OK}}}))
+    op = only_operation(inline_spec({"/x/{item-id}": {"get": {"parameters": [_path("item-id")], "responses": OK}}}))
     assert (op.path, op.route_path, op.parameters[0].alias) == ("/x/{item-id}", "/x/{item_id}", "item_id")
 
 
 def test_parse_inline_request_and_response_objects_are_lifted_to_named_models() -> None:
     obj = {"type": "object", "properties": {"a": {"type": "string"}}}
-    spec = _spec(
+    spec = inline_spec(
         {
             "/x": {
                 "post": {
@@ -216,13 +202,13 @@ def test_parse_inline_request_and_response_objects_are_lifted_to_named_models() 
             }
         }
     )
-    op = _only(spec)
+    op = only_operation(spec)
     assert op.body is not None and op.body.type_expr == "models.MakeThingRequest | None"
     assert op.success.type_expr == "models.MakeThingResponse200"
 
 
 def test_parse_dotted_and_keyword_schema_names_are_sanitised_everywhere() -> None:
-    spec = _spec(
+    spec = inline_spec(
         {
             "/x": {
                 "get": {
@@ -244,12 +230,12 @@ def test_parse_dotted_and_keyword_schema_names_are_sanitised_everywhere() -> Non
             "None": {"type": "string"},
         },
     )
-    assert _only(spec).success.type_expr == "list[models.ABModel]"
+    assert only_operation(spec).success.type_expr == "list[models.ABModel]"
     assert set(prepare(spec)["components"]["schemas"]) == {"ABModel", "NoneModel"}
 
 
 def test_parse_ref_to_a_class_datamodel_codegen_did_not_emit_fails_clearly() -> None:
-    spec = _spec(
+    spec = inline_spec(
         {
             "/x": {
                 "get": {
@@ -265,114 +251,45 @@ def test_parse_ref_to_a_class_datamodel_codegen_did_not_emit_fails_clearly() -> 
         {"Gone": {"type": "object"}},
     )
     with pytest.raises(GenerationError, match=r"Gone.*no generated class"):
-        _parse(spec, Models("", frozenset(), frozenset()))
+        parse_inline(spec, Models("", frozenset(), frozenset()))
 
 
-def test_parse_success_is_lowest_2xx_and_204_returns_none() -> None:
-    op = _only(
-        _spec(
-            {
-                "/x": {
-                    "delete": {
-                        "responses": {
-                            "404": {"description": "no"},
-                            "204": {"description": "gone"},
-                            "202": {"description": "later"},
-                        }
-                    }
-                }
-            }
-        )
+def test_parse_array_params_are_many_and_scalars_are_not() -> None:
+    params = [
+        {"name": "tag", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
+        {"name": "maybe", "in": "query", "schema": {"type": ["array", "null"], "items": {"type": "integer"}}},
+        {"name": "ids", "in": "header", "schema": {"$ref": "#/components/schemas/Ids"}},
+        {"name": "q", "in": "query", "schema": {"type": "string"}},
+        {"name": "flags", "in": "cookie", "schema": {"type": ["string", "null"]}},
+    ]
+    spec = inline_spec(
+        {"/x": {"get": {"parameters": params, "responses": OK}}},
+        {"Ids": {"type": "array", "items": {"type": "integer"}}},
     )
-    assert (op.success.status, op.success.type_expr, op.statuses) == ("202", "None", (202, 204, 404))
-
-
-def test_parse_binary_response_is_a_download() -> None:
-    op = _only(
-        _spec(
-            {
-                "/x": {
-                    "get": {
-                        "responses": {
-                            "200": {
-                                "description": "f",
-                                "content": {
-                                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-                                },
-                            }
-                        }
-                    }
-                }
-            }
-        )
-    )
-    assert op.success.type_expr == "Download" and not op.success.is_json
-
-
-def test_parse_multipart_body_has_one_field_per_part_and_files_are_uploads() -> None:
-    schema = {
-        "type": "object",
-        "required": ["f"],
-        "properties": {
-            "f": {"type": "string", "format": "binary"},
-            "many": {"type": "array", "items": {"type": "string", "format": "binary"}},
-            "note": {"type": "string"},
-        },
-    }
-    op = _only(
-        _spec(
-            {
-                "/x": {
-                    "post": {"requestBody": {"content": {"multipart/form-data": {"schema": schema}}}, "responses": _OK}
-                }
-            }
-        )
-    )
-    assert op.body is not None and op.body.kind == "multipart"
-    assert [(f.python_name, f.route_type, f.protocol_type) for f in op.body.fields] == [
-        ("f", "UploadFile", "UploadedFile"),
-        ("many", "list[UploadFile] | None", "list[UploadedFile] | None"),
-        ("note", "str | None", "str | None"),
+    assert [(p.name, p.many) for p in only_operation(spec).parameters] == [
+        ("tag", True),
+        ("maybe", True),
+        ("q", False),
+        ("ids", True),
+        ("flags", False),
     ]
 
 
-def test_parse_form_body_is_a_model_built_from_fields() -> None:
-    schema = {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}}
-    op = _only(
-        _spec(
-            {
-                "/x": {
-                    "post": {
-                        "operationId": "sendForm",
-                        "requestBody": {
-                            "required": True,
-                            "content": {"application/x-www-form-urlencoded": {"schema": schema}},
-                        },
-                        "responses": _OK,
-                    }
-                }
-            }
-        )
-    )
-    assert op.body is not None and (op.body.kind, op.body.model) == ("form", "models.SendFormRequest")
-    assert [(f.name, f.route_type) for f in op.body.fields] == [("n", "int")]
-
-
 def test_parse_security_operation_overrides_root_and_empty_alternative_is_kept() -> None:
-    spec = _spec(
+    spec = inline_spec(
         {
-            "/a": {"get": {"responses": _OK}},
-            "/b": {"get": {"security": [{"oauth": ["read"], "key": []}, {}], "responses": _OK}},
-            "/c": {"get": {"security": [], "responses": _OK}},
+            "/a": {"get": {"responses": OK}},
+            "/b": {"get": {"security": [{"oauth": ["read"], "key": []}, {}], "responses": OK}},
+            "/c": {"get": {"security": [], "responses": OK}},
         }
     )
     spec["security"] = [{"key": []}]
-    ops = {op.path: op.security for op in _parse(spec)[0].operations}
+    ops = {op.path: op.security for op in parse_inline(spec)[0].operations}
     assert ops == {"/a": ({"key": ()},), "/b": ({"key": (), "oauth": ("read",)}, {}), "/c": ()}
 
 
 def test_parse_location_link_maps_path_params_to_response_body_fields() -> None:
-    spec = _spec(
+    spec = inline_spec(
         {
             "/pets": {
                 "post": {
@@ -386,10 +303,10 @@ def test_parse_location_link_maps_path_params_to_response_body_fields() -> None:
                     },
                 }
             },
-            "/pets/{petId}": {"get": {"operationId": "getPet", "parameters": [_path("petId")], "responses": _OK}},
+            "/pets/{petId}": {"get": {"operationId": "getPet", "parameters": [_path("petId")], "responses": OK}},
         }
     )
-    create = next(op for op in _parse(spec)[0].operations if op.operation_id == "createPet")
+    create = next(op for op in parse_inline(spec)[0].operations if op.operation_id == "createPet")
     assert create.location is not None and (create.location.path, create.location.fields) == (
         "/pets/{petId}",
         (("petId", "id"),),
@@ -397,27 +314,27 @@ def test_parse_location_link_maps_path_params_to_response_body_fields() -> None:
 
 
 def test_parse_routes_put_literal_paths_before_templated_ones() -> None:
-    spec = _spec(
+    spec = inline_spec(
         {
-            "/items/{id}": {"get": {"parameters": [_path("id")], "responses": _OK}},
-            "/items/mine": {"get": {"responses": _OK}},
+            "/items/{id}": {"get": {"parameters": [_path("id")], "responses": OK}},
+            "/items/mine": {"get": {"responses": OK}},
         }
     )
-    assert [op.path for op in _parse(spec)[0].operations] == ["/items/mine", "/items/{id}"]
+    assert [op.path for op in parse_inline(spec)[0].operations] == ["/items/mine", "/items/{id}"]
 
 
 def test_parse_does_not_mutate_the_loaded_spec() -> None:
-    spec = _spec(
+    spec = inline_spec(
         {
             "/x": {
                 "post": {
                     "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
-                    "responses": _OK,
+                    "responses": OK,
                 }
             }
         },
         {"a.b": {"type": "string"}},
     )
     before = copy.deepcopy(spec)
-    _parse(spec)
+    parse_inline(spec)
     assert spec == before

@@ -54,44 +54,41 @@ def _new(name: str = "Foo", price: float = 1.0) -> models.ItemCreate:
 
 async def test_create_then_get_round_trips_and_sets_etag(database: InlineSqliteDatabase) -> None:
     ctx = RequestContext(operation=OP_CREATE_ITEM)
-    async with database.connect() as conn:
-        created = await SqlItemsService(conn).create_item(ctx, idempotency_key=None, body=_new())
+    service = SqlItemsService(database)
+    created = await service.create_item(ctx, idempotency_key=None, body=_new())
     assert ctx.headers["ETag"] == f'"{created.id}.1"'
-    async with database.connect() as conn:
-        fetched = await SqlItemsService(conn).get_item(RequestContext(operation=OP_CREATE_ITEM), item_id=created.id)
+    fetched = await service.get_item(RequestContext(operation=OP_CREATE_ITEM), item_id=created.id)
     assert fetched == created
 
 
 async def test_update_with_stale_if_match_raises_precondition_failed(
     database: InlineSqliteDatabase, owner: Principal
 ) -> None:
-    async with database.connect() as conn:
-        service = SqlItemsService(conn)
-        ctx = RequestContext(operation=OP_UPDATE_ITEM, principal=owner)
-        item = await service.create_item(ctx, idempotency_key=None, body=_new())
-        patch = models.ItemPatch(price=2.0)
-        await service.update_item(ctx, item_id=item.id, if_match=None, body=patch)
-        with pytest.raises(PreconditionFailed):
-            await service.update_item(ctx, item_id=item.id, if_match=f'"{item.id}.1"', body=patch)
+    service = SqlItemsService(database)
+    ctx = RequestContext(operation=OP_UPDATE_ITEM, principal=owner)
+    item = await service.create_item(ctx, idempotency_key=None, body=_new())
+    patch = models.ItemPatch(price=2.0)
+    await service.update_item(ctx, item_id=item.id, if_match=None, body=patch)
+    with pytest.raises(PreconditionFailed):
+        await service.update_item(ctx, item_id=item.id, if_match=f'"{item.id}.1"', body=patch)
 
 
 async def test_update_by_someone_else_is_forbidden_and_changes_nothing(
     database: InlineSqliteDatabase, owner: Principal
 ) -> None:
     stranger = Principal(subject=str(int(owner.subject) + 1), scopes=owner.scopes)
-    async with database.connect() as conn:
-        service = SqlItemsService(conn)
-        item = await service.create_item(
-            RequestContext(operation=OP_CREATE_ITEM, principal=owner), idempotency_key=None, body=_new()
+    service = SqlItemsService(database)
+    item = await service.create_item(
+        RequestContext(operation=OP_CREATE_ITEM, principal=owner), idempotency_key=None, body=_new()
+    )
+    with pytest.raises(Forbidden):
+        await service.update_item(
+            RequestContext(operation=OP_UPDATE_ITEM, principal=stranger),
+            item_id=item.id,
+            if_match=None,
+            body=models.ItemPatch(price=9.0),
         )
-        with pytest.raises(Forbidden):
-            await service.update_item(
-                RequestContext(operation=OP_UPDATE_ITEM, principal=stranger),
-                item_id=item.id,
-                if_match=None,
-                body=models.ItemPatch(price=9.0),
-            )
-        assert await service.get_item(RequestContext(operation=OP_UPDATE_ITEM), item_id=item.id) == item
+    assert await service.get_item(RequestContext(operation=OP_UPDATE_ITEM), item_id=item.id) == item
 
 
 async def test_work_left_uncommitted_is_rolled_back_when_the_connection_is_returned(
@@ -101,20 +98,18 @@ async def test_work_left_uncommitted_is_rolled_back_when_the_connection_is_retur
     now = {"created_at": dt.datetime.now(dt.UTC), "updated_at": dt.datetime.now(dt.UTC)}
     async with database.connect() as conn:
         await conn.execute(insert(ItemRow), {**row, **now})
-    async with database.connect() as conn:
-        listed = await SqlItemsService(conn).list_items(
-            RequestContext(operation=OP_CREATE_ITEM), skip=0, limit=10, q=None, mine=False
-        )
+    listed = await SqlItemsService(database).list_items(
+        RequestContext(operation=OP_CREATE_ITEM), skip=0, limit=10, q=None, mine=False
+    )
     assert listed == []
 
 
 async def test_idempotency_key_with_other_body_conflicts(database: InlineSqliteDatabase) -> None:
-    async with database.connect() as conn:
-        service = SqlItemsService(conn)
-        ctx = RequestContext(operation=OP_CREATE_ITEM)
-        await service.create_item(ctx, idempotency_key="k", body=_new())
-        with pytest.raises(Conflict):
-            await service.create_item(ctx, idempotency_key="k", body=_new(price=2.0))
+    service = SqlItemsService(database)
+    ctx = RequestContext(operation=OP_CREATE_ITEM)
+    await service.create_item(ctx, idempotency_key="k", body=_new())
+    with pytest.raises(Conflict):
+        await service.create_item(ctx, idempotency_key="k", body=_new(price=2.0))
 
 
 @pytest.mark.parametrize(("text", "pattern"), [("a", "%a%"), ("50%", "%50/%%"), ("a_b", "%a/_b%"), ("x/y", "%x//y%")])

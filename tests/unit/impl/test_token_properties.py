@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import string
+import time
 
 import jwt
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from impl.problems import InvalidInput
+from impl.problems import InvalidRequest
 from impl.security.passwords import check_password_policy
 from impl.security.tokens import MAX_TOKEN_LENGTH, AccessClaims, InvalidToken, TokenCodec, hash_secret
 from tests.databases import make_settings
@@ -37,7 +38,12 @@ def test_issued_token_verifies_to_the_same_claims(
     claims = CODEC.verify(issued.token)
     raw = jwt.decode(issued.token, options={"verify_signature": False})
     assert claims == AccessClaims(
-        subject=subject, scopes=scopes, token_id=raw["jti"], session_id=session_id, csrf_hash=csrf_hash
+        subject=subject,
+        scopes=scopes,
+        token_id=raw["jti"],
+        session_id=session_id,
+        csrf_hash=csrf_hash,
+        expires_at=float(raw["exp"]),
     )
     assert raw["iss"] == raw["aud"] == "contract-api"
     assert raw["exp"] - raw["iat"] == issued.expires_in == 300
@@ -125,8 +131,30 @@ def test_password_policy_accepts_exactly_the_acceptable_passwords(data: st.DataO
     if _acceptable(password, email):
         check_password_policy(password, email=email)
         return
-    with pytest.raises(InvalidInput) as raised:
+    with pytest.raises(InvalidRequest) as raised:
         check_password_policy(password, email=email, field="new_password")
     errors = raised.value.extensions["errors"]
     assert isinstance(errors, list) and errors
     assert all(error["loc"] == ["body", "new_password"] for error in errors)
+
+
+def test_a_cached_token_is_refused_once_it_expires() -> None:
+    # Verified tokens are cached; the cache must not outlive `exp` (leeway 0 here).
+    codec = TokenCodec(make_settings("sqlite+aiosqlite://", jwt_leeway_seconds=0))
+    token = codec.issue(subject="1", scopes=frozenset(), ttl_seconds=1, session_id="s").token
+    assert codec.verify(token).subject == "1"
+    assert codec.verify(token).subject == "1"  # a cache hit
+    time.sleep(2.1)
+    with pytest.raises(InvalidToken):
+        codec.verify(token)
+
+
+def test_the_verified_token_cache_stays_bounded() -> None:
+    codec = TokenCodec(make_settings("sqlite+aiosqlite://"))
+    tokens = [
+        codec.issue(subject="1", scopes=frozenset(), ttl_seconds=60).token
+        for _ in range(TokenCodec.VERIFIED_CACHE_SIZE + 10)
+    ]
+    for token in tokens:
+        codec.verify(token)
+    assert len(codec._verified) == TokenCodec.VERIFIED_CACHE_SIZE

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Protocol
 
 from . import models
-from .runtime import RequestContext
+from .runtime import NotImplementedOperation, RequestContext
 
 
 class DefaultService(Protocol):
@@ -19,6 +20,27 @@ class DefaultService(Protocol):
         ...
 
 
-__all__ = [
-    "DefaultService",
-]
+class UnimplementedDefaultService:
+    """Every operation of DefaultService answering 501: subclass it to implement a part on purpose."""
+
+    async def get_things_thing_id(
+        self, ctx: RequestContext, *, thing_id: int, since: datetime.datetime | None
+    ) -> models.Thing:
+        raise NotImplementedOperation(ctx.operation.operation_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Services:
+    """The implementation of the contract, one service per tag: the one typed binding of code to contract."""
+
+    default: DefaultService
+
+    @classmethod
+    def unimplemented(cls) -> Services:
+        """Services answering 501 for every operation (a runnable stub of the contract)."""
+        return cls(
+            default=UnimplementedDefaultService(),
+        )
+
+
+__all__ = ["DefaultService", "Services", "UnimplementedDefaultService"]

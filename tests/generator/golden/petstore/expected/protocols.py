@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from . import models
-from .runtime import Download, RequestContext, UploadedFile
+from .runtime import Download, NotImplementedOperation, RequestContext, UploadedFile
 
 
 class PetsService(Protocol):
@@ -58,10 +60,57 @@ class PetsService(Protocol):
         pet_id: int,
         file: UploadedFile,
         caption: str | None,
-        extras: list[UploadedFile] | None,
+        extras: Sequence[UploadedFile] | None,
     ) -> None:
         """uploadPhoto"""
         ...
+
+
+class UnimplementedPetsService:
+    """Every operation of PetsService answering 501: subclass it to implement a part on purpose."""
+
+    async def create_pet(self, ctx: RequestContext, *, body: models.NewPet) -> models.Pet:
+        raise NotImplementedOperation(ctx.operation.operation_id)
+
+    async def delete_pet(self, ctx: RequestContext, *, pet_id: int, if_match: str) -> None:
+        raise NotImplementedOperation(ctx.operation.operation_id)
+
+    async def get_pet(self, ctx: RequestContext, *, pet_id: int) -> models.Pet:
+        raise NotImplementedOperation(ctx.operation.operation_id)
+
+    async def get_pets_mine(self, ctx: RequestContext) -> models.GetPetsMineResponse:
+        raise NotImplementedOperation(ctx.operation.operation_id)
+
+    async def get_photo(self, ctx: RequestContext, *, pet_id: int) -> Download:
+        raise NotImplementedOperation(ctx.operation.operation_id)
+
+    async def list_pets(
+        self,
+        ctx: RequestContext,
+        *,
+        limit: int,
+        tag: list[str] | None,
+        status: models.PetStatus | None,
+        x_request_id: uuid.UUID | None,
+        session: str | None,
+    ) -> list[models.Pet]:
+        raise NotImplementedOperation(ctx.operation.operation_id)
+
+    async def list_pets_by_kind(
+        self, ctx: RequestContext, *, kind: Literal["cat", "dog"], owner_id: uuid.UUID, class_: int
+    ) -> list[models.Animal]:
+        raise NotImplementedOperation(ctx.operation.operation_id)
+
+    async def upload_photo(
+        self,
+        ctx: RequestContext,
+        *,
+        pet_id: int,
+        file: UploadedFile,
+        caption: str | None,
+        extras: Sequence[UploadedFile] | None,
+    ) -> None:
+        raise NotImplementedOperation(ctx.operation.operation_id)
 
 
 class StoreService(Protocol):
@@ -76,7 +125,31 @@ class StoreService(Protocol):
         ...
 
 
-__all__ = [
-    "PetsService",
-    "StoreService",
-]
+class UnimplementedStoreService:
+    """Every operation of StoreService answering 501: subclass it to implement a part on purpose."""
+
+    async def get_inventory(self, ctx: RequestContext) -> models.GetInventoryResponse:
+        raise NotImplementedOperation(ctx.operation.operation_id)
+
+    async def place_order(self, ctx: RequestContext, *, body: models.PlaceOrderRequest) -> models.Order:
+        raise NotImplementedOperation(ctx.operation.operation_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Services:
+    """The implementation of the contract, one service per tag: the one typed binding of code to contract."""
+
+    pets: PetsService
+
+    store: StoreService
+
+    @classmethod
+    def unimplemented(cls) -> Services:
+        """Services answering 501 for every operation (a runnable stub of the contract)."""
+        return cls(
+            pets=UnimplementedPetsService(),
+            store=UnimplementedStoreService(),
+        )
+
+
+__all__ = ["PetsService", "Services", "StoreService", "UnimplementedPetsService", "UnimplementedStoreService"]

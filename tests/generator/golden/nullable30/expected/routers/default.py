@@ -1,17 +1,16 @@
 """Generated from openapi.yaml by scripts/generate.py. Do not edit."""
 
-import datetime
-from collections.abc import Callable
-from typing import Annotated
+from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import TypeAdapter
-from starlette.responses import Response
+import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, TypeAdapter
 
 from .. import models
 from .. import runtime as _rt
-from ..protocols import DefaultService
-from ..runtime import Authenticator, OperationInfo, Principal
+from ..protocols import DefaultService, UnimplementedDefaultService
+from ..runtime import Authenticator, OperationInfo, RequestContext
 
 OP_GET_THINGS_THING_ID = OperationInfo(
     operation_id="get_things_thing_id",
@@ -20,52 +19,48 @@ OP_GET_THINGS_THING_ID = OperationInfo(
     tag="default",
     security=(),
     success_status=200,
+    statuses=(200,),
 )
-_ADAPTER_GET_THINGS_THING_ID: TypeAdapter[models.Thing] = TypeAdapter(models.Thing)
+
+
+class GetThingsThingIdParameters(BaseModel):
+    thing_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    since: datetime.datetime | None = None
+
 
 OPERATIONS: tuple[OperationInfo, ...] = (OP_GET_THINGS_THING_ID,)
 
+_GET_THINGS_THING_ID_PARAMETERS = _rt.Parameters(
+    GetThingsThingIdParameters,
+    (
+        _rt.Param("thing_id", "path", "thing-id", "thing_id"),
+        _rt.Param("since", "query", "since", "since"),
+    ),
+)
+_GET_THINGS_THING_ID_RESPONDER = _rt.Responder(
+    OP_GET_THINGS_THING_ID,
+    TypeAdapter(models.Thing),
+)
 
-def build_router(
-    provide: Callable[..., DefaultService] | None = None, *, authenticator: Authenticator | None = None
-) -> APIRouter:
-    """Return the router of the operations tagged "default", served by the service `provide` gives."""
-    router = APIRouter()
-    service_dependency = _rt.service_dependency(provide)
 
-    @router.get(
-        "/things/{thing_id}",
-        operation_id="get_things_thing_id",
-        status_code=200,
-        response_model=models.Thing,
+def bind(service: DefaultService, authenticator: Authenticator | None = None) -> tuple[_rt.Endpoint[Any, Any], ...]:
+    """The operations tagged "default", each calling its method of `service` directly."""
+
+    async def get_things_thing_id(ctx: RequestContext, p: GetThingsThingIdParameters, body: None) -> object:
+        return await service.get_things_thing_id(ctx, thing_id=p.thing_id, since=p.since)
+
+    return (
+        _rt.Endpoint(
+            OP_GET_THINGS_THING_ID,
+            get_things_thing_id,
+            parameters=_GET_THINGS_THING_ID_PARAMETERS,
+            body=_rt.NoBody(),
+            responder=_GET_THINGS_THING_ID_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).get_things_thing_id is not UnimplementedDefaultService.get_things_thing_id,
+            route_path="/things/{thing_id}",
+        ),
     )
-    async def get_things_thing_id(
-        request: Request,
-        *,
-        thing_id: Annotated[int, Path(alias="thing_id", ge=-2147483648, le=2147483647)],
-        since: Annotated[datetime.datetime | None, Query(alias="since")] = None,
-        principal: Annotated[
-            Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_THINGS_THING_ID))
-        ],
-        service: Annotated[DefaultService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_GET_THINGS_THING_ID, principal=principal)
-        impl = getattr(service, "get_things_thing_id", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_GET_THINGS_THING_ID)
-        try:
-            result = await impl(ctx, thing_id=thing_id, since=since)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_GET_THINGS_THING_ID)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_GET_THINGS_THING_ID,
-            statuses=(200,),
-        )
-
-    return router
 
 
-__all__ = ["OPERATIONS", "OP_GET_THINGS_THING_ID", "build_router"]
+__all__ = ["OPERATIONS", "OP_GET_THINGS_THING_ID", "bind"]

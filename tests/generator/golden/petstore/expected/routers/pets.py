@@ -1,17 +1,17 @@
 """Generated from openapi.yaml by scripts/generate.py. Do not edit."""
 
-import uuid
-from collections.abc import Callable
-from typing import Annotated, Literal
+from __future__ import annotations
 
-from fastapi import APIRouter, Body, Cookie, Depends, File, Form, Header, Path, Query, Request, UploadFile
-from pydantic import TypeAdapter
-from starlette.responses import Response
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from starlette.datastructures import UploadFile
 
 from .. import models
 from .. import runtime as _rt
-from ..protocols import PetsService
-from ..runtime import Authenticator, OperationInfo, Principal
+from ..protocols import PetsService, UnimplementedPetsService
+from ..runtime import Authenticator, OperationInfo, RequestContext
 
 OP_LIST_PETS = OperationInfo(
     operation_id="listPets",
@@ -20,8 +20,17 @@ OP_LIST_PETS = OperationInfo(
     tag="pets",
     security=(),
     success_status=200,
+    statuses=None,
 )
-_ADAPTER_LIST_PETS: TypeAdapter[list[models.Pet]] = TypeAdapter(list[models.Pet])
+
+
+class ListPetsParameters(BaseModel):
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    tag: list[str] | None = None
+    status: models.PetStatus | None = None
+    x_request_id: uuid.UUID | None = None
+    session: str | None = None
+
 
 OP_CREATE_PET = OperationInfo(
     operation_id="createPet",
@@ -30,8 +39,8 @@ OP_CREATE_PET = OperationInfo(
     tag="pets",
     security=({"bearer": ("pets:write",)},),
     success_status=201,
+    statuses=(201, 422),
 )
-_ADAPTER_CREATE_PET: TypeAdapter[models.Pet] = TypeAdapter(models.Pet)
 
 OP_LIST_PETS_BY_KIND = OperationInfo(
     operation_id="listPetsByKind",
@@ -40,8 +49,15 @@ OP_LIST_PETS_BY_KIND = OperationInfo(
     tag="pets",
     security=({"bearer": ()},),
     success_status=200,
+    statuses=(200,),
 )
-_ADAPTER_LIST_PETS_BY_KIND: TypeAdapter[list[models.Animal]] = TypeAdapter(list[models.Animal])
+
+
+class ListPetsByKindParameters(BaseModel):
+    kind: Literal["cat", "dog"]
+    owner_id: uuid.UUID
+    class_: Annotated[int, Field(ge=0, lt=10)] = 1
+
 
 OP_GET_PETS_MINE = OperationInfo(
     operation_id="get_pets_mine",
@@ -50,8 +66,8 @@ OP_GET_PETS_MINE = OperationInfo(
     tag="pets",
     security=({"bearer": ()},),
     success_status=200,
+    statuses=(200,),
 )
-_ADAPTER_GET_PETS_MINE: TypeAdapter[models.GetPetsMineResponse] = TypeAdapter(models.GetPetsMineResponse)
 
 OP_DELETE_PET = OperationInfo(
     operation_id="deletePet",
@@ -60,7 +76,14 @@ OP_DELETE_PET = OperationInfo(
     tag="pets",
     security=({"bearer": ()},),
     success_status=204,
+    statuses=(204, 404),
 )
+
+
+class DeletePetParameters(BaseModel):
+    pet_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    if_match: str
+
 
 OP_GET_PET = OperationInfo(
     operation_id="getPet",
@@ -69,8 +92,13 @@ OP_GET_PET = OperationInfo(
     tag="pets",
     security=({"bearer": ()},),
     success_status=200,
+    statuses=(200, 404),
 )
-_ADAPTER_GET_PET: TypeAdapter[models.Pet] = TypeAdapter(models.Pet)
+
+
+class GetPetParameters(BaseModel):
+    pet_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+
 
 OP_GET_PHOTO = OperationInfo(
     operation_id="getPhoto",
@@ -79,7 +107,13 @@ OP_GET_PHOTO = OperationInfo(
     tag="pets",
     security=({"bearer": ()},),
     success_status=200,
+    statuses=(200,),
 )
+
+
+class GetPhotoParameters(BaseModel):
+    pet_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+
 
 OP_UPLOAD_PHOTO = OperationInfo(
     operation_id="uploadPhoto",
@@ -88,7 +122,21 @@ OP_UPLOAD_PHOTO = OperationInfo(
     tag="pets",
     security=({"bearer": ()},),
     success_status=204,
+    statuses=(204,),
 )
+
+
+class UploadPhotoParameters(BaseModel):
+    pet_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+
+
+class UploadPhotoParts(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    file: UploadFile
+    caption: Annotated[str | None, Field(max_length=100)] = None
+    extras: list[UploadFile] | None = None
+
 
 OPERATIONS: tuple[OperationInfo, ...] = (
     OP_LIST_PETS,
@@ -101,275 +149,200 @@ OPERATIONS: tuple[OperationInfo, ...] = (
     OP_UPLOAD_PHOTO,
 )
 
+_LIST_PETS_PARAMETERS = _rt.Parameters(
+    ListPetsParameters,
+    (
+        _rt.Param("limit", "query", "limit", "limit"),
+        _rt.Param("tag", "query", "tag", "tag", many=True),
+        _rt.Param("status", "query", "status", "status"),
+        _rt.Param("x_request_id", "header", "X-Request-ID", "X-Request-ID"),
+        _rt.Param("session", "cookie", "session", "session"),
+    ),
+)
+_LIST_PETS_RESPONDER = _rt.Responder(
+    OP_LIST_PETS,
+    TypeAdapter(list[models.Pet]),
+)
 
-def build_router(
-    provide: Callable[..., PetsService] | None = None, *, authenticator: Authenticator | None = None
-) -> APIRouter:
-    """Return the router of the operations tagged "pets", served by the service `provide` gives."""
-    router = APIRouter()
-    service_dependency = _rt.service_dependency(provide)
+_CREATE_PET_BODY = _rt.JsonBody(TypeAdapter(models.NewPet))
+_CREATE_PET_RESPONDER = _rt.Responder(
+    OP_CREATE_PET,
+    TypeAdapter(models.Pet),
+    location=_rt.LocationLink("/pets/{petId}", (("petId", "id"),)),
+)
 
-    @router.get(
-        "/pets",
-        operation_id="listPets",
-        status_code=200,
-        response_model=list[models.Pet],
-        responses={
-            "default": {"description": "A problem."},
-        },
-        summary="List pets, newest first.",
-    )
-    async def list_pets(
-        request: Request,
-        *,
-        limit: Annotated[int, Query(alias="limit", ge=1, le=100)] = 20,
-        tag: Annotated[list[str] | None, Query(alias="tag", description="Only pets with all these tags.")] = None,
-        status: Annotated[models.PetStatus | None, Query(alias="status")] = None,
-        x_request_id: Annotated[uuid.UUID | None, Header(alias="X-Request-ID")] = None,
-        session: Annotated[str | None, Cookie(alias="session")] = None,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_LIST_PETS))],
-        service: Annotated[PetsService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_LIST_PETS, principal=principal)
-        impl = getattr(service, "list_pets", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_LIST_PETS)
-        try:
-            result = await impl(ctx, limit=limit, tag=tag, status=status, x_request_id=x_request_id, session=session)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_LIST_PETS)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_LIST_PETS,
-            statuses=None,
+_LIST_PETS_BY_KIND_PARAMETERS = _rt.Parameters(
+    ListPetsByKindParameters,
+    (
+        _rt.Param("kind", "path", "kind", "kind"),
+        _rt.Param("owner_id", "path", "ownerId", "ownerId"),
+        _rt.Param("class_", "query", "class", "class"),
+    ),
+)
+_LIST_PETS_BY_KIND_RESPONDER = _rt.Responder(
+    OP_LIST_PETS_BY_KIND,
+    TypeAdapter(list[models.Animal]),
+)
+
+_GET_PETS_MINE_RESPONDER = _rt.Responder(
+    OP_GET_PETS_MINE,
+    TypeAdapter(models.GetPetsMineResponse),
+)
+
+_DELETE_PET_PARAMETERS = _rt.Parameters(
+    DeletePetParameters,
+    (
+        _rt.Param("pet_id", "path", "petId", "petId"),
+        _rt.Param("if_match", "header", "If-Match", "If-Match"),
+    ),
+)
+_DELETE_PET_RESPONDER = _rt.Responder(
+    OP_DELETE_PET,
+    None,
+)
+
+_GET_PET_PARAMETERS = _rt.Parameters(
+    GetPetParameters,
+    (_rt.Param("pet_id", "path", "petId", "petId"),),
+)
+_GET_PET_RESPONDER = _rt.Responder(
+    OP_GET_PET,
+    TypeAdapter(models.Pet),
+)
+
+_GET_PHOTO_PARAMETERS = _rt.Parameters(
+    GetPhotoParameters,
+    (_rt.Param("pet_id", "path", "petId", "petId"),),
+)
+_GET_PHOTO_RESPONDER = _rt.Responder(
+    OP_GET_PHOTO,
+    None,
+)
+
+_UPLOAD_PHOTO_PARAMETERS = _rt.Parameters(
+    UploadPhotoParameters,
+    (_rt.Param("pet_id", "path", "petId", "petId"),),
+)
+_UPLOAD_PHOTO_PARTS = _rt.FormFields(
+    UploadPhotoParts,
+    (
+        _rt.Part("file", "file"),
+        _rt.Part("caption", "caption"),
+        _rt.Part("extras", "extras", many=True),
+    ),
+    accepted=_rt.MULTIPART_MEDIA_TYPE,
+)
+_UPLOAD_PHOTO_RESPONDER = _rt.Responder(
+    OP_UPLOAD_PHOTO,
+    None,
+)
+
+
+def bind(service: PetsService, authenticator: Authenticator | None = None) -> tuple[_rt.Endpoint[Any, Any], ...]:
+    """The operations tagged "pets", each calling its method of `service` directly."""
+
+    async def list_pets(ctx: RequestContext, p: ListPetsParameters, body: None) -> object:
+        return await service.list_pets(
+            ctx, limit=p.limit, tag=p.tag, status=p.status, x_request_id=p.x_request_id, session=p.session
         )
 
-    @router.post(
-        "/pets",
-        operation_id="createPet",
-        status_code=201,
-        response_model=models.Pet,
-        responses={
-            422: {"description": "A problem."},
-        },
-        summary="Add a pet.",
-        dependencies=[Depends(_rt.require_json)],
-    )
-    async def create_pet(
-        request: Request,
-        *,
-        body: Annotated[models.NewPet, Body()],
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_CREATE_PET))],
-        service: Annotated[PetsService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_CREATE_PET, principal=principal)
-        impl = getattr(service, "create_pet", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_CREATE_PET)
-        try:
-            result = await impl(ctx, body=body)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_CREATE_PET)
-        _rt.link_location(ctx, request, result, "/pets/{petId}", (("petId", "id"),))
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=201,
-            adapter=_ADAPTER_CREATE_PET,
-            statuses=(201, 422),
-        )
+    async def create_pet(ctx: RequestContext, p: None, body: models.NewPet) -> object:
+        return await service.create_pet(ctx, body=body)
 
-    @router.get(
-        "/pets/by-kind/{kind}/{ownerId}",
-        operation_id="listPetsByKind",
-        status_code=200,
-        response_model=list[models.Animal],
-    )
-    async def list_pets_by_kind(
-        request: Request,
-        *,
-        kind: Annotated[Literal["cat", "dog"], Path(alias="kind")],
-        owner_id: Annotated[uuid.UUID, Path(alias="ownerId")],
-        class_: Annotated[int, Query(alias="class", ge=0, lt=10)] = 1,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_LIST_PETS_BY_KIND))],
-        service: Annotated[PetsService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_LIST_PETS_BY_KIND, principal=principal)
-        impl = getattr(service, "list_pets_by_kind", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_LIST_PETS_BY_KIND)
-        try:
-            result = await impl(ctx, kind=kind, owner_id=owner_id, class_=class_)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_LIST_PETS_BY_KIND)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_LIST_PETS_BY_KIND,
-            statuses=(200,),
-        )
+    async def list_pets_by_kind(ctx: RequestContext, p: ListPetsByKindParameters, body: None) -> object:
+        return await service.list_pets_by_kind(ctx, kind=p.kind, owner_id=p.owner_id, class_=p.class_)
 
-    @router.get(
-        "/pets/mine",
-        operation_id="get_pets_mine",
-        status_code=200,
-        response_model=models.GetPetsMineResponse,
-        summary="Pets of the caller.",
-    )
-    async def get_pets_mine(
-        request: Request,
-        *,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_PETS_MINE))],
-        service: Annotated[PetsService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_GET_PETS_MINE, principal=principal)
-        impl = getattr(service, "get_pets_mine", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_GET_PETS_MINE)
-        try:
-            result = await impl(ctx)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_GET_PETS_MINE)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_GET_PETS_MINE,
-            statuses=(200,),
-        )
+    async def get_pets_mine(ctx: RequestContext, p: None, body: None) -> object:
+        return await service.get_pets_mine(ctx)
 
-    @router.delete(
-        "/pets/{petId}",
-        operation_id="deletePet",
-        status_code=204,
-        response_model=None,
-        responses={
-            404: {"description": "A problem."},
-        },
-        deprecated=True,
-    )
-    async def delete_pet(
-        request: Request,
-        *,
-        pet_id: Annotated[int, Path(alias="petId", ge=1, le=9223372036854775807)],
-        if_match: Annotated[str, Header(alias="If-Match")],
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_DELETE_PET))],
-        service: Annotated[PetsService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_DELETE_PET, principal=principal)
-        impl = getattr(service, "delete_pet", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_DELETE_PET)
-        try:
-            result = await impl(ctx, pet_id=pet_id, if_match=if_match)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_DELETE_PET)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=204,
-            adapter=None,
-            statuses=(204, 404),
-        )
+    async def delete_pet(ctx: RequestContext, p: DeletePetParameters, body: None) -> object:
+        await service.delete_pet(ctx, pet_id=p.pet_id, if_match=p.if_match)
+        return None
 
-    @router.get(
-        "/pets/{petId}",
-        operation_id="getPet",
-        status_code=200,
-        response_model=models.Pet,
-        responses={
-            404: {"description": "A problem."},
-        },
-        summary="One pet.",
-    )
-    async def get_pet(
-        request: Request,
-        *,
-        pet_id: Annotated[int, Path(alias="petId", ge=1, le=9223372036854775807)],
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_PET))],
-        service: Annotated[PetsService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_GET_PET, principal=principal)
-        impl = getattr(service, "get_pet", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_GET_PET)
-        try:
-            result = await impl(ctx, pet_id=pet_id)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_GET_PET)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_GET_PET,
-            statuses=(200, 404),
-        )
+    async def get_pet(ctx: RequestContext, p: GetPetParameters, body: None) -> object:
+        return await service.get_pet(ctx, pet_id=p.pet_id)
 
-    @router.get(
-        "/pets/{petId}/photo",
-        operation_id="getPhoto",
-        status_code=200,
-        response_model=None,
-    )
-    async def get_photo(
-        request: Request,
-        *,
-        pet_id: Annotated[int, Path(alias="petId", ge=1, le=9223372036854775807)],
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_PHOTO))],
-        service: Annotated[PetsService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_GET_PHOTO, principal=principal)
-        impl = getattr(service, "get_photo", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_GET_PHOTO)
-        try:
-            result = await impl(ctx, pet_id=pet_id)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_GET_PHOTO)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=None,
-            statuses=(200,),
-        )
+    async def get_photo(ctx: RequestContext, p: GetPhotoParameters, body: None) -> object:
+        return await service.get_photo(ctx, pet_id=p.pet_id)
 
-    @router.put(
-        "/pets/{petId}/photo",
-        operation_id="uploadPhoto",
-        status_code=204,
-        response_model=None,
-    )
-    async def upload_photo(
-        request: Request,
-        *,
-        pet_id: Annotated[int, Path(alias="petId", ge=1, le=9223372036854775807)],
-        file: Annotated[UploadFile, File(alias="file")],
-        caption: Annotated[str | None, Form(alias="caption", max_length=100)] = None,
-        extras: Annotated[list[UploadFile] | None, File(alias="extras")] = None,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_UPLOAD_PHOTO))],
-        service: Annotated[PetsService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_UPLOAD_PHOTO, principal=principal)
-        impl = getattr(service, "upload_photo", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_UPLOAD_PHOTO)
-        try:
-            result = await impl(ctx, pet_id=pet_id, file=file, caption=caption, extras=extras)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_UPLOAD_PHOTO)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=204,
-            adapter=None,
-            statuses=(204,),
-        )
+    async def upload_photo(ctx: RequestContext, p: UploadPhotoParameters, body: UploadPhotoParts) -> object:
+        await service.upload_photo(ctx, pet_id=p.pet_id, file=body.file, caption=body.caption, extras=body.extras)
+        return None
 
-    return router
+    return (
+        _rt.Endpoint(
+            OP_LIST_PETS,
+            list_pets,
+            parameters=_LIST_PETS_PARAMETERS,
+            body=_rt.NoBody(),
+            responder=_LIST_PETS_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).list_pets is not UnimplementedPetsService.list_pets,
+        ),
+        _rt.Endpoint(
+            OP_CREATE_PET,
+            create_pet,
+            parameters=_rt.NoParameters(),
+            body=_CREATE_PET_BODY,
+            responder=_CREATE_PET_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).create_pet is not UnimplementedPetsService.create_pet,
+        ),
+        _rt.Endpoint(
+            OP_LIST_PETS_BY_KIND,
+            list_pets_by_kind,
+            parameters=_LIST_PETS_BY_KIND_PARAMETERS,
+            body=_rt.NoBody(),
+            responder=_LIST_PETS_BY_KIND_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).list_pets_by_kind is not UnimplementedPetsService.list_pets_by_kind,
+        ),
+        _rt.Endpoint(
+            OP_GET_PETS_MINE,
+            get_pets_mine,
+            parameters=_rt.NoParameters(),
+            body=_rt.NoBody(),
+            responder=_GET_PETS_MINE_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).get_pets_mine is not UnimplementedPetsService.get_pets_mine,
+        ),
+        _rt.Endpoint(
+            OP_DELETE_PET,
+            delete_pet,
+            parameters=_DELETE_PET_PARAMETERS,
+            body=_rt.NoBody(),
+            responder=_DELETE_PET_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).delete_pet is not UnimplementedPetsService.delete_pet,
+        ),
+        _rt.Endpoint(
+            OP_GET_PET,
+            get_pet,
+            parameters=_GET_PET_PARAMETERS,
+            body=_rt.NoBody(),
+            responder=_GET_PET_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).get_pet is not UnimplementedPetsService.get_pet,
+        ),
+        _rt.Endpoint(
+            OP_GET_PHOTO,
+            get_photo,
+            parameters=_GET_PHOTO_PARAMETERS,
+            body=_rt.NoBody(),
+            responder=_GET_PHOTO_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).get_photo is not UnimplementedPetsService.get_photo,
+        ),
+        _rt.Endpoint(
+            OP_UPLOAD_PHOTO,
+            upload_photo,
+            parameters=_UPLOAD_PHOTO_PARAMETERS,
+            body=_UPLOAD_PHOTO_PARTS,
+            responder=_UPLOAD_PHOTO_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).upload_photo is not UnimplementedPetsService.upload_photo,
+        ),
+    )
 
 
 __all__ = [
@@ -382,5 +355,5 @@ __all__ = [
     "OP_LIST_PETS",
     "OP_LIST_PETS_BY_KIND",
     "OP_UPLOAD_PHOTO",
-    "build_router",
+    "bind",
 ]

@@ -1,16 +1,15 @@
 """Generated from openapi.yaml by scripts/generate.py. Do not edit."""
 
-from collections.abc import Callable
-from typing import Annotated
+from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
-from pydantic import TypeAdapter
-from starlette.responses import Response
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, TypeAdapter
 
 from .. import models
 from .. import runtime as _rt
-from ..protocols import StoreService
-from ..runtime import Authenticator, OperationInfo, Principal
+from ..protocols import StoreService, UnimplementedStoreService
+from ..runtime import Authenticator, OperationInfo, RequestContext
 
 OP_GET_INVENTORY = OperationInfo(
     operation_id="getInventory",
@@ -19,8 +18,8 @@ OP_GET_INVENTORY = OperationInfo(
     tag="store",
     security=({"apiKey": (), "bearer": ("store:read",)}, {}),
     success_status=200,
+    statuses=(200,),
 )
-_ADAPTER_GET_INVENTORY: TypeAdapter[models.GetInventoryResponse] = TypeAdapter(models.GetInventoryResponse)
 
 OP_PLACE_ORDER = OperationInfo(
     operation_id="placeOrder",
@@ -29,91 +28,71 @@ OP_PLACE_ORDER = OperationInfo(
     tag="store",
     security=({"bearer": ()},),
     success_status=200,
+    statuses=(200,),
 )
-_ADAPTER_PLACE_ORDER: TypeAdapter[models.Order] = TypeAdapter(models.Order)
+
+
+class PlaceOrderForm(BaseModel):
+    pet_id: Annotated[int, Field(ge=-9223372036854775808, le=9223372036854775807)]
+    quantity: Annotated[int, Field(ge=1)]
+    note: str | None = None
+
 
 OPERATIONS: tuple[OperationInfo, ...] = (
     OP_GET_INVENTORY,
     OP_PLACE_ORDER,
 )
 
+_GET_INVENTORY_RESPONDER = _rt.Responder(
+    OP_GET_INVENTORY,
+    TypeAdapter(models.GetInventoryResponse),
+)
 
-def build_router(
-    provide: Callable[..., StoreService] | None = None, *, authenticator: Authenticator | None = None
-) -> APIRouter:
-    """Return the router of the operations tagged "store", served by the service `provide` gives."""
-    router = APIRouter()
-    service_dependency = _rt.service_dependency(provide)
+_PLACE_ORDER_FIELDS = _rt.FormFields(
+    PlaceOrderForm,
+    (
+        _rt.Part("pet_id", "petId"),
+        _rt.Part("quantity", "quantity"),
+        _rt.Part("note", "note"),
+    ),
+    accepted=_rt.FORM_MEDIA_TYPE,
+)
+_PLACE_ORDER_BODY = _rt.FormModel(_PLACE_ORDER_FIELDS, TypeAdapter(models.PlaceOrderRequest))
+_PLACE_ORDER_RESPONDER = _rt.Responder(
+    OP_PLACE_ORDER,
+    TypeAdapter(models.Order),
+)
 
-    @router.get(
-        "/store/inventory",
-        operation_id="getInventory",
-        status_code=200,
-        response_model=models.GetInventoryResponse,
+
+def bind(service: StoreService, authenticator: Authenticator | None = None) -> tuple[_rt.Endpoint[Any, Any], ...]:
+    """The operations tagged "store", each calling its method of `service` directly."""
+
+    async def get_inventory(ctx: RequestContext, p: None, body: None) -> object:
+        return await service.get_inventory(ctx)
+
+    async def place_order(ctx: RequestContext, p: None, body: models.PlaceOrderRequest) -> object:
+        return await service.place_order(ctx, body=body)
+
+    return (
+        _rt.Endpoint(
+            OP_GET_INVENTORY,
+            get_inventory,
+            parameters=_rt.NoParameters(),
+            body=_rt.NoBody(),
+            responder=_GET_INVENTORY_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).get_inventory is not UnimplementedStoreService.get_inventory,
+        ),
+        _rt.Endpoint(
+            OP_PLACE_ORDER,
+            place_order,
+            parameters=_rt.NoParameters(),
+            body=_PLACE_ORDER_BODY,
+            responder=_PLACE_ORDER_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).place_order is not UnimplementedStoreService.place_order,
+        ),
     )
-    async def get_inventory(
-        request: Request,
-        *,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_GET_INVENTORY))],
-        service: Annotated[StoreService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_GET_INVENTORY, principal=principal)
-        impl = getattr(service, "get_inventory", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_GET_INVENTORY)
-        try:
-            result = await impl(ctx)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_GET_INVENTORY)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_GET_INVENTORY,
-            statuses=(200,),
-        )
-
-    @router.post(
-        "/store/orders",
-        operation_id="placeOrder",
-        status_code=200,
-        response_model=models.Order,
-    )
-    async def place_order(
-        request: Request,
-        *,
-        pet_id: Annotated[int, Form(alias="petId", ge=-9223372036854775808, le=9223372036854775807)],
-        quantity: Annotated[int, Form(alias="quantity", ge=1)],
-        note: Annotated[str | None, Form(alias="note")] = None,
-        principal: Annotated[Principal | None, Depends(_rt.principal_dependency(authenticator, OP_PLACE_ORDER))],
-        service: Annotated[StoreService | None, Depends(service_dependency)],
-    ) -> Response:
-        ctx = _rt.RequestContext(operation=OP_PLACE_ORDER, principal=principal)
-        impl = getattr(service, "place_order", None)
-        if impl is None:
-            return _rt.not_implemented(request, OP_PLACE_ORDER)
-        body = await _rt.build_form_model(
-            request,
-            models.PlaceOrderRequest,
-            {
-                "petId": pet_id,
-                "quantity": quantity,
-                "note": note,
-            },
-        )
-        try:
-            result = await impl(ctx, body=body)
-        except NotImplementedError:
-            return _rt.not_implemented(request, OP_PLACE_ORDER)
-        return _rt.respond(
-            ctx,
-            result,
-            status_code=200,
-            adapter=_ADAPTER_PLACE_ORDER,
-            statuses=(200,),
-        )
-
-    return router
 
 
-__all__ = ["OPERATIONS", "OP_GET_INVENTORY", "OP_PLACE_ORDER", "build_router"]
+__all__ = ["OPERATIONS", "OP_GET_INVENTORY", "OP_PLACE_ORDER", "bind"]

@@ -1,0 +1,132 @@
+"""The one dispatch path of every generated operation, and the routes that serve them.
+
+No per-request dependency solving: the service, the authenticator and the validators are bound once when the
+routes are built; a request is authenticated, its parameters and body validated, the service method called
+and its result rendered — each step a plain call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Generic, Protocol, TypeVar
+
+from fastapi import APIRouter
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from .context import Authenticator, OperationInfo, RequestContext
+from .outputs import Responder
+from .problems import ErrorResponse, MethodNotAllowed
+
+P = TypeVar("P")
+B = TypeVar("B")
+P_co = TypeVar("P_co", covariant=True)
+B_co = TypeVar("B_co", covariant=True)
+_TEMPLATE = re.compile(r"\{[^}]*\}")
+
+
+class ParameterReader(Protocol[P_co]):
+    """Reads and validates an operation's parameters."""
+
+    def read(self, request: Request) -> P_co: ...
+
+
+class BodyReader(Protocol[B_co]):
+    """Reads and validates an operation's request body."""
+
+    async def read(self, request: Request) -> B_co: ...
+
+
+Handler = Callable[[RequestContext, P, B], Awaitable[object]]
+
+
+class Endpoint(Generic[P, B]):
+    """One operation bound to its service: `handler` calls the typed service method with validated input."""
+
+    def __init__(
+        self,
+        operation: OperationInfo,
+        handler: Handler[P, B],
+        *,
+        parameters: ParameterReader[P],
+        body: BodyReader[B],
+        responder: Responder,
+        authenticator: Authenticator | None = None,
+        implemented: bool = True,
+        route_path: str | None = None,
+    ) -> None:
+        self.operation = operation
+        # False when the service inherits the method from its `Unimplemented...` base (the operation answers 501).
+        self.implemented = implemented
+        self.route_path = route_path or operation.path
+        self._handler = handler
+        self._parameters = parameters
+        self._body = body
+        self._responder = responder
+        # Operations without declared security never pay for the authenticator.
+        self._authenticator = authenticator if operation.security else None
+
+    async def handle(self, request: Request) -> Response:
+        """Authenticate, validate, call the service, render; errors are raised as `ErrorResponse`s."""
+        principal = None
+        if self._authenticator is not None:
+            principal = await self._authenticator(request, self.operation)
+        parameters = self._parameters.read(request)
+        body = await self._body.read(request)
+        scope = request.scope
+        client = scope.get("client")
+        ctx = RequestContext(self.operation, principal, client[0] if client else None, scope.get("scheme") == "https")
+        result = await self._handler(ctx, parameters, body)
+        return self._responder.render(ctx, scope.get("root_path", ""), result)
+
+
+class PathEndpoint:
+    """The ASGI app of one path template: dispatches on the method; 405 with the path's own `Allow` otherwise."""
+
+    def __init__(self, path: str, endpoints: Iterable[Endpoint[Any, Any]]) -> None:
+        self.path = path
+        self._by_method = {e.operation.method.upper(): e for e in endpoints}
+        self._allow = ", ".join(sorted(self._by_method))
+
+    @property
+    def operations(self) -> tuple[OperationInfo, ...]:
+        """The operations served at this path, by method."""
+        return tuple(self._by_method[method].operation for method in sorted(self._by_method))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        endpoint = self._by_method.get(scope["method"])
+        try:
+            if endpoint is None:
+                raise MethodNotAllowed(f"{scope['method']} is not allowed here", headers={"Allow": self._allow})
+            response = await endpoint.handle(request)
+        except ErrorResponse as exc:
+            response = exc.response(request.url.path)
+        except ClientDisconnect:
+            return  # nobody to answer (or the body limit already did)
+        try:
+            await response(scope, receive, send)
+        finally:
+            await request.close()  # uploaded files spooled to disk
+
+
+def route_order(path: str) -> tuple[tuple[int, str], ...]:
+    """Sort key putting literal segments before templated ones (`/users/me` before `/users/{user_id}`)."""
+    return tuple((1 if _TEMPLATE.search(seg) else 0, seg) for seg in path.split("/"))
+
+
+def build_router(endpoints: Iterable[Endpoint[Any, Any]]) -> APIRouter:
+    """One router with one route per path template (every method of a path in one place), literal paths first."""
+    by_path: dict[str, list[Endpoint[Any, Any]]] = {}
+    for endpoint in endpoints:
+        by_path.setdefault(endpoint.route_path, []).append(endpoint)
+    router = APIRouter()
+    for path in sorted(by_path, key=route_order):
+        router.routes.append(Route(path, PathEndpoint(path, by_path[path])))
+    return router
+
+
+__all__ = ["BodyReader", "Endpoint", "Handler", "ParameterReader", "PathEndpoint", "build_router", "route_order"]

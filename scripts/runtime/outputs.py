@@ -1,0 +1,113 @@
+"""Turning a service's result into the one response the contract declares for its operation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import BaseModel, RootModel, TypeAdapter
+from starlette.background import BackgroundTasks
+from starlette.responses import Response, StreamingResponse
+
+from .context import Download, OperationInfo, RequestContext
+
+
+@dataclass(frozen=True, slots=True)
+class LocationLink:
+    """How to fill `Location` from a created resource: the target path template and, per placeholder, a field."""
+
+    path: str
+    fields: tuple[tuple[str, str], ...]
+
+    def resolve(self, result: object) -> str | None:
+        """The target path filled from `result`'s fields; None when one is missing."""
+        path = self.path
+        for name, body_field in self.fields:
+            value = _field_value(result, body_field)
+            while isinstance(value, RootModel):
+                value = value.root
+            if isinstance(value, Enum):
+                value = value.value
+            if value is None:
+                return None
+            path = path.replace("{" + name + "}", quote(str(value), safe=""))
+        return path
+
+
+def _field_value(result: object, name: str) -> object:
+    if isinstance(result, BaseModel):
+        fields = vars(result)
+        for attr, info in type(result).model_fields.items():
+            if (info.alias or attr) == name:
+                return fields.get(attr)
+        return None
+    if isinstance(result, Mapping):
+        return result.get(name)
+    return None
+
+
+class Responder:
+    """Renders results of one operation: JSON through a prebuilt adapter, no content, or a Download."""
+
+    def __init__(
+        self,
+        operation: OperationInfo,
+        adapter: TypeAdapter[Any] | None,
+        *,
+        media_type: str = "application/json",
+        location: LocationLink | None = None,
+    ) -> None:
+        self._operation = operation
+        self._adapter = adapter
+        self._media_type = media_type
+        self._location = location
+
+    def render(self, ctx: RequestContext, root_path: str, result: object) -> Response:
+        """The response for `result` with the status, headers, cookies and background tasks the service set."""
+        operation = self._operation
+        status = operation.success_status
+        if ctx.status_code is not None:
+            if operation.statuses is not None and ctx.status_code not in operation.statuses:
+                raise ValueError(f"{operation.operation_id}: status {ctx.status_code} is not declared")
+            status = ctx.status_code
+        # Headers go in through the constructor: updating them afterwards costs more on every request.
+        headers = ctx.headers
+        if self._location is not None and not any(k.lower() == "location" for k in headers):
+            target = self._location.resolve(result)
+            if target is not None:
+                headers["Location"] = root_path + target
+        response: Response
+        if isinstance(result, Download):
+            response = _download(result, status, headers)
+        elif result is None or self._adapter is None:
+            if result is not None:
+                raise TypeError(f"{operation.operation_id}: expected a Download or None, got {type(result).__name__}")
+            response = Response(status_code=status, headers=headers)
+        else:
+            body = self._adapter.dump_json(result, by_alias=True, exclude_unset=True)
+            response = Response(body, status_code=status, media_type=self._media_type, headers=headers)
+        for c in ctx.cookies:
+            response.set_cookie(
+                c.key, c.value, c.max_age, path=c.path, secure=c.secure, httponly=c.httponly, samesite=c.samesite
+            )
+        if ctx.tasks:
+            tasks = BackgroundTasks()
+            for fn, args, kwargs in ctx.tasks:
+                tasks.add_task(fn, *args, **kwargs)
+            response.background = tasks
+        return response
+
+
+def _download(result: Download, status: int, headers: dict[str, str]) -> Response:
+    headers = {**result.headers, **headers}
+    if result.filename is not None:
+        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(result.filename, safe='')}"
+    if isinstance(result.content, bytes):
+        return Response(result.content, status_code=status, media_type=result.media_type, headers=headers)
+    return StreamingResponse(result.content, status_code=status, media_type=result.media_type, headers=headers)
+
+
+__all__ = ["LocationLink", "Responder"]

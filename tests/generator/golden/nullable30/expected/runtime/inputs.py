@@ -1,0 +1,260 @@
+"""Reading a request's parameters and body into the operation's generated types, validated once.
+
+Every reader raises the contract's errors itself: 422 (`InvalidRequest`, each field named by its location),
+400 for a body that is not JSON or not UTF-8, 415 for a media type the operation does not accept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from .problems import InvalidRequest, MalformedRequest, UnsupportedMediaType
+
+Location = Literal["path", "query", "header", "cookie"]
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+JSON_MEDIA_TYPE = "application/json"
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+MULTIPART_MEDIA_TYPE = "multipart/form-data"
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter: the model field it fills, where it comes from, its contract name and its key there."""
+
+    field: str
+    location: Location
+    name: str
+    key: str
+    many: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One form field or multipart part: the model field it fills and its name in the body."""
+
+    field: str
+    name: str
+    many: bool = False
+
+
+def media_type(request: Request) -> str:
+    """The request's media type without parameters, lower-cased ('' when absent)."""
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def is_json(media: str) -> bool:
+    """application/json or any `+json` structured syntax suffix."""
+    return media == JSON_MEDIA_TYPE or media.endswith("+json")
+
+
+def _located(errors: Sequence[Mapping[str, Any]], where: Mapping[str, tuple[str, str]]) -> InvalidRequest:
+    """The 422 of a model's errors, each first `loc` part (a field) replaced by its (location, contract name)."""
+    located = []
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        head = where.get(str(loc[0])) if loc else None
+        located.append({**error, "loc": (*head, *loc[1:]) if head else loc})
+    return InvalidRequest.from_errors(located)
+
+
+def _header_values(request: Request, key: str) -> list[str]:
+    # OpenAPI's `simple` style: one comma-separated list, possibly spread over several header lines.
+    return [v.strip() for line in request.headers.getlist(key) for v in line.split(",") if v.strip()]
+
+
+def _raw(request: Request, param: Param) -> object:
+    if param.location == "path":
+        return request.path_params.get(param.key)
+    if param.location == "query":
+        if param.many:
+            return request.query_params.getlist(param.key) or None
+        return request.query_params.get(param.key)
+    if param.location == "header":
+        return (_header_values(request, param.key) or None) if param.many else request.headers.get(param.key)
+    return request.cookies.get(param.key)
+
+
+class Parameters(Generic[M]):
+    """Reads an operation's path, query, header and cookie parameters into its parameters model."""
+
+    def __init__(self, model: type[M], params: tuple[Param, ...]) -> None:
+        self._model = model
+        self._params = params
+        self._where = {p.field: (p.location, p.name) for p in params}
+
+    def read(self, request: Request) -> M:
+        """The validated parameters; 422 naming each invalid one."""
+        raw: dict[str, object] = {}
+        for param in self._params:
+            value = _raw(request, param)
+            if value is not None:
+                raw[param.field] = value
+        try:
+            return self._model.model_validate(raw)
+        except ValidationError as exc:
+            raise _located(exc.errors(include_url=False, include_context=False), self._where) from None
+
+
+class NoParameters:
+    """The reader of an operation without parameters."""
+
+    def read(self, request: Request) -> None:
+        """Nothing to read."""
+        return None
+
+
+class NoBody:
+    """The reader of an operation without a request body."""
+
+    async def read(self, request: Request) -> None:
+        """Nothing to read."""
+        return None
+
+
+def _missing_body() -> InvalidRequest:
+    return InvalidRequest.from_errors([{"loc": ("body",), "msg": "Field required", "type": "missing"}])
+
+
+async def _json_bytes(request: Request) -> bytes | None:
+    body = await request.body()
+    if not body:
+        return None
+    media = media_type(request)
+    if not is_json(media):
+        raise UnsupportedMediaType(f"unsupported media type {media or '(none)'}; send application/json")
+    return body
+
+
+def _validate_json(adapter: TypeAdapter[T], body: bytes) -> T:
+    try:
+        return adapter.validate_json(body)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False)
+        # 400 not 422: a body that is not JSON at all is a syntax error, not a contract violation of a field.
+        if any(e["type"] == "json_invalid" for e in errors):
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise MalformedRequest("the request body is not valid UTF-8") from None
+            raise MalformedRequest("the request body is not valid JSON") from None
+        raise InvalidRequest.from_errors(errors, prefix=("body",)) from None
+
+
+class JsonBody(Generic[T]):
+    """A required JSON body: 422 when it is absent."""
+
+    def __init__(self, adapter: TypeAdapter[T]) -> None:
+        self._adapter = adapter
+
+    async def read(self, request: Request) -> T:
+        """The validated body."""
+        body = await _json_bytes(request)
+        if body is None:
+            raise _missing_body()
+        return _validate_json(self._adapter, body)
+
+
+class OptionalJsonBody(Generic[T]):
+    """An optional JSON body: None when the request has none; when sent, it must match the schema."""
+
+    def __init__(self, adapter: TypeAdapter[T]) -> None:
+        self._adapter = adapter
+
+    async def read(self, request: Request) -> T | None:
+        """The validated body, or None."""
+        body = await _json_bytes(request)
+        return None if body is None else _validate_json(self._adapter, body)
+
+
+async def _form(request: Request, accepted: str) -> FormData:
+    media = media_type(request)
+    if media != accepted:
+        # No body at all is not a body of another type: every field is absent (422 if required), as for JSON.
+        if not await request.body():
+            return FormData()
+        raise UnsupportedMediaType(f"unsupported media type {media or '(none)'}; send {accepted}")
+    try:
+        return await request.form()
+    except HTTPException as exc:  # starlette's answer to a malformed multipart body
+        raise MalformedRequest(exc.detail) from None
+
+
+class FormFields(Generic[M]):
+    """A form or multipart body read into the operation's fields model (files as uploaded files)."""
+
+    def __init__(self, model: type[M], parts: tuple[Part, ...], *, accepted: str) -> None:
+        self._model = model
+        self._parts = parts
+        self._accepted = accepted
+        self._where = {p.field: ("body", p.name) for p in parts}
+        self.names = {p.field: p.name for p in parts}
+
+    async def read(self, request: Request) -> M:
+        """The validated fields; a field sent empty is validated as sent, not taken as absent."""
+        form = await _form(request, self._accepted)
+        raw: dict[str, object] = {}
+        for part in self._parts:
+            if part.many:
+                values = form.getlist(part.name)
+                if values:
+                    raw[part.field] = values
+            elif part.name in form:
+                raw[part.field] = form[part.name]
+        try:
+            return self._model.model_validate(raw)
+        except ValidationError as exc:
+            raise _located(exc.errors(include_url=False, include_context=False), self._where) from None
+
+
+class FormModel(Generic[M, T]):
+    """A urlencoded body: its fields read as text (lax), then validated into the contract's body model."""
+
+    def __init__(self, fields: FormFields[M], adapter: TypeAdapter[T]) -> None:
+        self._fields = fields
+        self._adapter = adapter
+
+    async def read(self, request: Request) -> T:
+        """The validated body model."""
+        fields = await self._fields.read(request)
+        names = self._fields.names
+        data = {names[key]: value for key, value in fields.model_dump(exclude_unset=True).items()}
+        try:
+            return self._adapter.validate_python(data)
+        except ValidationError as exc:
+            raise InvalidRequest.from_errors(
+                exc.errors(include_url=False, include_context=False), prefix=("body",)
+            ) from None
+
+
+class RawBody:
+    """A body of a media type the generator does not parse: the bytes as sent."""
+
+    async def read(self, request: Request) -> bytes:
+        """The body's bytes."""
+        return await request.body()
+
+
+__all__ = [
+    "FORM_MEDIA_TYPE",
+    "MULTIPART_MEDIA_TYPE",
+    "FormFields",
+    "FormModel",
+    "JsonBody",
+    "NoBody",
+    "NoParameters",
+    "OptionalJsonBody",
+    "Param",
+    "Parameters",
+    "Part",
+    "RawBody",
+    "is_json",
+    "media_type",
+]
