@@ -15,16 +15,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import Engine, event, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import Connection, CursorResult, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.base import Executable
+
+from impl.compiled import Query, run_on_cursor
 
 # The task holding a connection in this context (None: none held).
 _holder: ContextVar[asyncio.Task[object] | None] = ContextVar("db_connection_holder", default=None)
@@ -34,12 +36,18 @@ class NestedConnectionError(RuntimeError):
     """A task asked for a connection while it already holds one: a bug to fix, never a wait."""
 
 
-@asynccontextmanager
-async def _one_per_task() -> AsyncIterator[None]:
+def _claim() -> Token[asyncio.Task[object] | None]:
+    """Mark the current task as holding a connection; NestedConnectionError if it already holds one."""
     task = asyncio.current_task()
     if task is not None and _holder.get() is task:
         raise NestedConnectionError("this task already holds a database connection; pass that one down instead")
-    token = _holder.set(task)
+    return _holder.set(task)
+
+
+@asynccontextmanager
+async def one_per_task() -> AsyncIterator[None]:
+    """Hold the current task's one connection slot for the block (NestedConnectionError if taken)."""
+    token = _claim()
     try:
         yield
     finally:
@@ -47,11 +55,15 @@ async def _one_per_task() -> AsyncIterator[None]:
 
 
 class DbConnection(Protocol):
-    """What services need from a connection; SQLAlchemy's AsyncConnection satisfies it as is."""
+    """What services need from a connection: Core statements, and hot `Query`s compiled once."""
 
     async def execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
     ) -> CursorResult[Any]: ...
+
+    async def fetch(self, query: Query, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows of `query` as tuples of processed values (raw DBAPI cursor where the backend allows)."""
+        ...
 
     async def commit(self) -> None: ...
 
@@ -75,6 +87,22 @@ class _InlineConnection:
     async def execute(self, statement: Executable, parameters: Mapping[str, Any] | None = None) -> CursorResult[Any]:
         return self._conn.execute(statement, parameters)
 
+    async def fetch(self, query: Query, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        conn = self._conn
+        if not conn.in_transaction():
+            conn.begin()  # so that commit() and rollback() reach the sqlite3 connection the cursor writes through
+        dialect = conn.dialect
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # always set while open
+        try:
+            return run_on_cursor(query.plan(dialect), cursor, parameters)
+        except dialect.loaded_dbapi.Error as exc:
+            # The same exception types as a Core execute: callers catch SQLAlchemy's IntegrityError and friends.
+            raise DBAPIError.instance(
+                query.plan(dialect).sql, dict(parameters), exc, dialect.loaded_dbapi.Error
+            ) from exc
+        finally:
+            cursor.close()
+
     async def commit(self) -> None:
         self._conn.commit()
 
@@ -82,7 +110,7 @@ class _InlineConnection:
         self._conn.rollback()
 
 
-def _json_dumps(value: object) -> str:
+def json_dumps(value: object) -> str:
     # orjson: JSON columns are decoded on every row read; the stdlib codec dominated the list profile.
     return orjson.dumps(value).decode()
 
@@ -107,7 +135,7 @@ class InlineSqliteDatabase:
             echo=echo,
             poolclass=StaticPool,
             connect_args={"check_same_thread": False},
-            json_serializer=_json_dumps,
+            json_serializer=json_dumps,
             json_deserializer=orjson.loads,
         )
         event.listen(self.engine, "connect", _set_sqlite_pragmas)
@@ -115,18 +143,14 @@ class InlineSqliteDatabase:
         self._lock = asyncio.Lock()
         self._conn: Connection | None = None
 
-    @asynccontextmanager
-    async def connect(self) -> AsyncIterator[DbConnection]:
-        async with _one_per_task(), self._lock:
-            # The connection outlives requests: checking one out per request costs more than the query.
-            if self._conn is None or self._conn.closed or self._conn.invalidated:
-                self._conn = self.engine.connect()
-            conn = self._conn
-            try:
-                yield _InlineConnection(conn)
-            finally:
-                if conn.in_transaction():
-                    conn.rollback()
+    def connect(self) -> AbstractAsyncContextManager[DbConnection]:
+        return _InlineLease(self)
+
+    def _connection(self) -> Connection:
+        # The connection outlives requests: checking one out per request costs more than the query.
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = self.engine.connect()
+        return self._conn
 
     async def dispose(self) -> None:
         async with self._lock:
@@ -136,27 +160,38 @@ class InlineSqliteDatabase:
         self.engine.dispose()
 
 
-class AsyncEngineDatabase:
-    """A pooled async engine (PostgreSQL through asyncpg)."""
+class _InlineLease:
+    """One borrowing of the SQLite connection (a class, not a generator: this runs twice per request)."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
-        self.engine: AsyncEngine = create_async_engine(
-            url,
-            echo=echo,
-            pool_size=10,
-            max_overflow=10,
-            pool_pre_ping=True,
-            json_serializer=_json_dumps,
-            json_deserializer=orjson.loads,
-        )
+    __slots__ = ("_conn", "_database", "_token")
 
-    @asynccontextmanager
-    async def connect(self) -> AsyncIterator[DbConnection]:
-        async with _one_per_task(), self.engine.connect() as conn:
-            yield conn
+    def __init__(self, database: InlineSqliteDatabase) -> None:
+        self._database = database
 
-    async def dispose(self) -> None:
-        await self.engine.dispose()
+    async def __aenter__(self) -> DbConnection:
+        self._token = _claim()
+        try:
+            await self._database._lock.acquire()
+        except BaseException:
+            _holder.reset(self._token)
+            raise
+        try:
+            self._conn = self._database._connection()
+        except BaseException:
+            self._release()
+            raise
+        return _InlineConnection(self._conn)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        try:
+            if self._conn.in_transaction():
+                self._conn.rollback()  # whatever the borrower did not commit
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        self._database._lock.release()
+        _holder.reset(self._token)
 
 
 async def ping(database: Database) -> None:
@@ -169,4 +204,7 @@ def open_database(database_url: str, *, echo: bool = False) -> Database:
     """The database for `database_url`: inline SQLite or a pooled async engine."""
     if make_url(database_url).get_backend_name() == "sqlite":
         return InlineSqliteDatabase(database_url, echo=echo)
+    # Imported only when needed: SQLAlchemy's asyncio layer and greenlet cost ~5 MB of RSS.
+    from impl.db_pooled import AsyncEngineDatabase
+
     return AsyncEngineDatabase(database_url, echo=echo)

@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from generated.runtime import OperationInfo, Principal
 from generated.security import SCHEME_COOKIE_SESSION, SCHEMES, SecurityScheme
+from impl.compiled import Query
 from impl.db import Database
 from impl.problems import Forbidden, Unauthorized
 from impl.security.tokens import AccessClaims, InvalidToken, TokenCodec, hash_secret
@@ -45,7 +46,8 @@ SCHEME_VIA: dict[str, Via] = {name: via for name, scheme in SCHEMES.items() if (
 
 _users = table_of(UserRow)
 _sessions = table_of(SessionRow)
-_ACCOUNT = (
+# Every authenticated request runs this: a compiled-once Query (impl/compiled.py).
+_ACCOUNT = Query(
     select(_users.c.is_active, _users.c.scopes, _sessions.c.id.label("session_id"), _sessions.c.revoked_at)
     .select_from(
         _users.outerjoin(_sessions, and_(_sessions.c.id == bindparam("sid"), _sessions.c.user_id == _users.c.id))
@@ -124,13 +126,13 @@ class TokenAuthenticator:
     async def _current_scopes(self, claims: AccessClaims) -> frozenset[str]:
         """The token's scopes still granted to an active account whose session is not revoked."""
         async with self._database.connect() as conn:
-            params = {"uid": int(claims.subject), "sid": claims.session_id}
-            row = (await conn.execute(_ACCOUNT, params)).one_or_none()
-        if row is None or not row.is_active:
+            rows = await conn.fetch(_ACCOUNT, {"uid": int(claims.subject), "sid": claims.session_id})
+        if not rows or not rows[0][0]:
             raise Unauthorized("the account of this token no longer exists", invalid_token=True)
-        if claims.session_id is not None and (row.session_id is None or row.revoked_at is not None):
+        _, scopes, session_id, revoked_at = rows[0]
+        if claims.session_id is not None and (session_id is None or revoked_at is not None):
             raise Unauthorized("this session has ended", invalid_token=True)
-        return claims.scopes & frozenset(row.scopes)
+        return claims.scopes & frozenset(scopes)
 
 
 def _check_csrf(request: Request, claims: AccessClaims) -> None:
