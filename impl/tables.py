@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -58,6 +59,19 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         assert isinstance(value, dt.datetime)
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+    @override
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], dt.datetime | None] | None:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        # SQLite keeps SQLAlchemy's "YYYY-MM-DD HH:MM:SS.ffffff" text: the C ISO parser reads it in a fraction of
+        # the time of SQLAlchemy's regex (two columns of every item row; profiled on GET /items).
+        # The offset goes into the text: `replace(tzinfo=...)` cost several times the parse itself.
+        def parse(value: Any) -> dt.datetime | None:
+            return None if value is None else dt.datetime.fromisoformat(value + "+00:00")
+
+        return parse
 
 
 class Base(DeclarativeBase):

@@ -11,10 +11,9 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from starlette.routing import Route
 
 from generated import OPERATIONS
-from generated.runtime import PathEndpoint
+from generated.runtime import ContractRoutes, PathEndpoint
 from tests.contract.contract import contract, examples, operations
 
 CONTRACT_URI = "urn:contract"
@@ -34,8 +33,10 @@ def test_every_operation_has_an_operation_id_and_a_tag() -> None:
 def test_app_serves_exactly_the_contracts_operations(app: FastAPI) -> None:
     served = {
         (op.method, route.path, op.operation_id)
-        for route in app.routes
-        if isinstance(route, Route) and isinstance(route.endpoint, PathEndpoint)
+        for table in app.routes
+        if isinstance(table, ContractRoutes)
+        for route in table.routes
+        if isinstance(route.endpoint, PathEndpoint)
         for op in route.endpoint.operations
     }
     declared = {(method, path, operation["operationId"]) for method, path, operation in operations()}

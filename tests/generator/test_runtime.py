@@ -7,12 +7,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from pydantic import TypeAdapter
 from starlette.requests import Request
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from scripts.generate import generate
 from scripts.runtime import (
+    ContractRoutes,
     NotImplementedOperation,
     OperationInfo,
     PathEndpoint,
@@ -218,3 +220,35 @@ def test_runtime_imports_only_itself_and_libraries_never_the_generator_or_impl()
             else:
                 continue
             assert not any(n.split(".")[0] in {"scripts", "impl", "generated", "tests"} for n in names), path
+
+
+async def test_contract_routes_table_routes_like_the_plain_routes() -> None:
+    # The impl app mounts the generated routes as one table; it must route exactly as the plain routes do.
+    who = TypeAdapter(dict[str, str])
+    endpoints = [
+        make_endpoint(make_op("GET", "/things/{id}", operation_id="one"), Calls({"who": "one"}), adapter=who),
+        make_endpoint(make_op("GET", "/things/mine", operation_id="mine"), Calls({"who": "mine"}), adapter=who),
+        make_endpoint(make_op("POST", "/things", operation_id="add"), Calls({"who": "add"}), adapter=who),
+        make_endpoint(
+            make_op("GET", "/things/{id}/parts/{part}", operation_id="part"), Calls({"who": "p"}), adapter=who
+        ),
+    ]
+    app = FastAPI()
+    app.router.routes.append(ContractRoutes(build_router(endpoints).routes))
+    assert (await send(app, "GET", "/things/mine")).json() == {"who": "mine"}
+    assert (await send(app, "GET", "/things/7")).json() == {"who": "one"}
+    assert (await send(app, "GET", "/things/7/parts/x")).json() == {"who": "p"}
+    assert (await send(app, "POST", "/things")).json() == {"who": "add"}
+    assert (await send(app, "GET", "/things")).headers["allow"] == "POST"
+    assert (await send(app, "GET", "/nothing")).status_code == 404
+    assert (await send(app, "GET", "/things/7/parts")).status_code == 404
+
+
+def test_contract_routes_passes_path_parameters_and_ignores_the_root_path() -> None:
+    endpoints = [make_endpoint(make_op("GET", "/things/{id}")), make_endpoint(make_op("GET", "/things"))]
+    table = ContractRoutes(build_router(endpoints).routes)
+    match, child = table.matches({"type": "http", "path": "/api/things/42", "root_path": "/api", "method": "GET"})
+    assert match is Match.FULL
+    assert child["path_params"] == {"id": "42"}
+    assert isinstance(child["endpoint"], PathEndpoint) and child["endpoint"].path == "/things/{id}"
+    assert table.matches({"type": "websocket", "path": "/things", "method": "GET"})[0] is Match.NONE

@@ -6,7 +6,7 @@ Edit it here (it is linted, type-checked and unit-tested as the source it is), n
 from __future__ import annotations
 
 from .context import Authenticator, Cookie, Download, OperationInfo, Principal, RequestContext, UploadedFile
-from .endpoint import BodyReader, Endpoint, ParameterReader, PathEndpoint, build_router, route_order
+from .endpoint import BodyReader, ContractRoutes, Endpoint, ParameterReader, PathEndpoint, build_router, route_order
 from .inputs import (
     FORM_MEDIA_TYPE,
     MULTIPART_MEDIA_TYPE,
@@ -41,6 +41,7 @@ __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "Authenticator",
     "BodyReader",
+    "ContractRoutes",
     "Cookie",
     "Download",
     "Endpoint",
