@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# One pytest-xdist worker per core; `make test XDIST=` runs the suite in one process.
+XDIST ?= -n auto
 
 .PHONY: help install run test test-sqlite generate check-generated lint format typecheck check migrate bench clean
 
@@ -25,8 +27,8 @@ run: $(STAMP) migrate  ## Serve on 127.0.0.1:8000 (SQLite by default).
 migrate: $(STAMP)  ## Upgrade the database named by DATABASE_URL (default ./app.db) to the latest revision.
 	$(BIN)/alembic upgrade head
 
-test: $(STAMP)  ## The whole suite, on SQLite and PostgreSQL.
-	$(BIN)/pytest -q
+test: $(STAMP)  ## The whole suite, on SQLite and PostgreSQL, one worker per core.
+	$(BIN)/pytest -q $(XDIST)
 
 generate: $(STAMP)  ## Regenerate generated/ from openapi/openapi.yaml.
 	$(BIN)/python -m scripts.generate

@@ -1,8 +1,9 @@
-"""Shared fixtures: one migrated database per backend, a fresh app and HTTP client per test."""
+"""Shared fixtures: one migrated database per backend per run, a fresh app and HTTP client per test."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -13,7 +14,7 @@ from sqlalchemy import delete, update
 from impl.app import create_app
 from impl.settings import Settings
 from impl.tables import Base, UserRow
-from tests.databases import POSTGRES_URL, make_settings, migrate, require_postgres
+from tests.databases import fresh_postgres_database, make_settings, migrate, require_postgres
 from tests.users import (
     ADMIN,
     ALICE,
@@ -29,17 +30,19 @@ BACKENDS = ["sqlite", "postgres"]
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database migrated to head, once per backend per session; dropped afterwards."""
-    if request.param == "postgres":
-        require_postgres()
-        url = POSTGRES_URL
-    else:
-        url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('db')) / 'test.db'}"
-    # Alembic's env runs its own event loop: keep it off the test loop's thread.
-    migrate(url, "base")
-    migrate(url, "head")
-    yield url
-    migrate(url, "base")
+    """A new database migrated to head, once per backend per session (per xdist worker), dropped afterwards.
+
+    Each session's own database, never a shared one: two runs on one server must not see each other's rows.
+    """
+    with ExitStack() as stack:
+        if request.param == "postgres":
+            require_postgres()
+            url = stack.enter_context(fresh_postgres_database())
+        else:
+            url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('db')) / 'test.db'}"
+        # Alembic's env runs its own event loop: keep it off the test loop's thread.
+        migrate(url, "head")
+        yield url
 
 
 @pytest.fixture

@@ -25,16 +25,20 @@ async def workers(app: FastAPI, database_url: str) -> AsyncIterator[tuple[httpx.
         database_url,
         redis_url=REDIS_URL,
         login_failures_per_user=LIMIT,
-        login_failures_per_ip=10**6,  # the per-address key is shared by every test run on this machine
+        login_failures_per_ip=10**6,  # these tests are about the username key
         login_failure_window_seconds=60,
     )
     first, second = create_app(settings), create_app(settings)
+    # A client address of this test's own (from 2001:db8::/32, for documentation): the per-address Redis key is
+    # never one another test or a concurrent run on the same Redis counts against.
+    random = uuid.uuid4().hex
+    client = (f"2001:db8::{random[:4]}:{random[4:8]}", 50000)
     # The lifespans run as under uvicorn: shutting down closes each worker's Redis connections and database.
     async with (
         first.router.lifespan_context(first),
         second.router.lifespan_context(second),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=first), base_url="http://worker-1") as one,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=second), base_url="http://worker-2") as two,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=first, client=client), base_url="http://worker-1") as one,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=second, client=client), base_url="http://worker-2") as two,
     ):
         yield one, two
 

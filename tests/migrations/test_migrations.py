@@ -3,39 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from alembic import command
 from sqlalchemy import inspect
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from impl.tables import Base
-from tests.databases import POSTGRES_URL, alembic_config, require_postgres
-
-MIGRATION_DB = "test_migrations"
-
-
-async def _recreate_postgres_database(name: str) -> None:
-    url = make_url(POSTGRES_URL)
-    conn = await asyncpg.connect(host=url.host, port=url.port, user=url.username, database=url.database)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
+from tests.databases import alembic_config, fresh_postgres_database, require_postgres
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database of its own, so the round-trip never touches the tables other tests use."""
+def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of its own, so the round-trip never touches the tables other tests (or runs) use."""
     if request.param == "postgres":
         require_postgres()
-        asyncio.run(_recreate_postgres_database(MIGRATION_DB))
-        return make_url(POSTGRES_URL).set(database=MIGRATION_DB).render_as_string(hide_password=False)
-    return f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
+        with fresh_postgres_database() as url:
+            yield url
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
 
 
 def _table_names(async_url: str) -> set[str]:

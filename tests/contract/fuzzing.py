@@ -1,4 +1,7 @@
-"""Schemathesis fuzzes every implemented operation of a live server against the contract, on both backends.
+"""Schemathesis fuzzes every implemented operation of a live server against the contract.
+
+The tests live here and run from one module per backend (test_fuzz_sqlite.py, test_fuzz_postgres.py), so that
+pytest-xdist can run the two backends in parallel.
 
 Every one of Schemathesis' checks runs; `schemathesis.toml` lists, per operation and with the reason, the
 statuses the contract legitimately answers to valid input. Which operations are fuzzed comes from the binding
@@ -36,7 +39,14 @@ from tests.databases import REPO_ROOT, make_settings
 from tests.users import ALICE, PASSWORD
 
 FUZZER = "fuzzer@example.com"
+# Random cases per operation and mode, on top of Schemathesis' deterministic examples and coverage phases.
+FUZZ_EXAMPLES = 40
+# Scenarios of up to 8 linked calls per tag.
+STATEFUL_EXAMPLES = 40
+# Derandomized: the same cases on every run, so a failure in CI reproduces locally (`make fuzz`-style random runs
+# belong to a longer, separate job).
 HYPOTHESIS: dict[str, Any] = {
+    "derandomize": True,
     "deadline": None,
     "suppress_health_check": list(hypothesis.HealthCheck),
     "database": None,
@@ -83,7 +93,9 @@ def _fuzz_schema(operation_ids: list[str]) -> schemathesis.BaseSchema:
     if others:
         narrowed = narrowed.exclude(operation_id=others)
     narrowed.auth()(_FuzzSession)
-    narrowed.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=60)
+    narrowed.config.generation.update(
+        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=FUZZ_EXAMPLES
+    )
     return narrowed
 
 
@@ -173,12 +185,14 @@ def test_stateful_workflows_follow_links(live_url: str, database_url: str, tag: 
                 successes[(database_url, _operation_id(case))] += 1
             case.validate_response(response)
 
-    # Derandomized: the same scenarios on every run, so a failure in CI reproduces locally.
-    settings = hypothesis.settings(max_examples=60, stateful_step_count=8, derandomize=True, **HYPOTHESIS)
+    settings = hypothesis.settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=8, **HYPOTHESIS)
     Workflow.run(settings=settings)
 
 
-def test_every_implemented_operation_answered_2xx(database_url: str) -> None:
-    # A run where every request bounces off validation or auth would "pass" every check: prove real work happened.
+def assert_every_implemented_operation_answered_2xx(database_url: str) -> None:
+    """A run where every request bounces off validation or auth would "pass" every check: prove real work happened.
+
+    Each backend module calls it from its last test (after the fuzzing tests it imports have run).
+    """
     never = [op for op in IMPLEMENTED_IDS if successes[(database_url, op)] == 0]
     assert not never, f"implemented operations that never answered 2xx: {never}"
