@@ -77,7 +77,9 @@ def create_app(
     bound = services(infra)
 
     # FastAPI's own schema and docs are off: the authored contract is what we serve.
+    telemetry = settings.opentelemetry
     app = FastAPI(
+        telemetry={"tracing": telemetry, "metrics": telemetry, "logs": telemetry},
         title=settings.app_name,
         version=APP_VERSION,
         lifespan=_lifespan(database, (per_user, per_address)),

@@ -35,6 +35,8 @@ class Query:
 
     def __init__(self, statement: Select[Any] | UpdateBase, *, columns: Sequence[str] | None = None) -> None:
         self.statement = statement
+        # A SELECT needs no transaction of its own on SQLite (and no rollback when the connection is returned).
+        self.writes = not isinstance(statement, Select)
         self._columns = list(columns) if columns is not None else None
         self._plans: dict[str, _Plan] = {}
 

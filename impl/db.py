@@ -89,7 +89,7 @@ class _InlineConnection:
 
     async def fetch(self, query: Query, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         conn = self._conn
-        if not conn.in_transaction():
+        if query.writes and not conn.in_transaction():
             conn.begin()  # so that commit() and rollback() reach the sqlite3 connection the cursor writes through
         dialect = conn.dialect
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # always set while open

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -48,6 +49,17 @@ class JsonDocument(TypeDecorator[Any]):
 
             return dialect.type_descriptor(JSONB())
         return dialect.type_descriptor(JSON())
+
+    @override
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        # SQLite keeps the text: decode it in one call, not through three layers of wrappers (profiled).
+        def decode(value: Any) -> Any:
+            return None if value is None else orjson.loads(value)
+
+        return decode
 
 
 # SQLite has no 64-bit autoincrement type other than INTEGER PRIMARY KEY.

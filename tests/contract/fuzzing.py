@@ -115,16 +115,17 @@ def _seed_users(database_url: str) -> tuple[dict[str, object], ...]:
     )
 
 
-def _reset(database_url: str) -> None:
-    """Empty every table, then put back the seeded users."""
-    users = list(_seed_users(database_url))
+def _reset(database_url: str, *, seed: bool = True) -> None:
+    """Empty every table, then (unless told not to) put back the seeded users."""
+    users = list(_seed_users(database_url)) if seed else []
 
     async def empty() -> None:
         engine = create_async_engine(database_url)
         async with engine.begin() as conn:
             for table in reversed(Base.metadata.sorted_tables):
                 await conn.execute(delete(table))
-            await conn.execute(insert(UserRow), users)
+            if users:
+                await conn.execute(insert(UserRow), users)
         await engine.dispose()
 
     asyncio.run(empty())
@@ -138,6 +139,8 @@ def live_url(database_url: str) -> Iterator[str]:
     unlimited = {"login_failures_per_user": 10**6, "login_failures_per_ip": 10**6}
     with serve(create_app(make_settings(database_url, **unlimited))) as url:
         yield url
+    # The session database is shared with the modules that run next in this process: leave it empty.
+    _reset(database_url, seed=False)
 
 
 def _operation_id(case: Case) -> str:
