@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import orjson
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from typing_extensions import override
@@ -119,11 +118,6 @@ async def _on_error_response(request: Request, exc: Exception) -> Response:
     return exc.response(request.url.path)
 
 
-async def _on_validation(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
-    return InvalidRequest.from_errors(list(exc.errors())).response(request.url.path)
-
-
 async def _on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     problem = _HTTP_PROBLEMS.get(exc.status_code)
@@ -142,6 +136,5 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
 def install_problem_handlers(app: FastAPI) -> None:
     """Route every error the app can raise outside a generated route to a problem+json response."""
     app.add_exception_handler(ErrorResponse, _on_error_response)
-    app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     # Anything else is caught by impl.middleware.EdgeMiddleware: a logged 500 problem with the usual headers.

@@ -123,14 +123,14 @@ def body_reader(op: Operation) -> str:
 
 
 def call_args(op: Operation) -> list[tuple[str, str]]:
-    """Return (keyword, source) of the service call inside a handler, in Protocol order."""
-    args = [(p.python_name, f"p.{p.python_name}") for p in op.parameters]
-    body = op.body
-    if body is None:
-        return args
-    if body.kind == "multipart":
-        return args + [(f.python_name, f"body.{f.python_name}") for f in body.fields]
-    return [*args, ("body", "body")]
+    """Return (keyword, source) of the service call inside a handler: `protocol_args`' keywords, each read from
+    the validated parameters (`p.x`), multipart parts (`body.x`) or the body itself."""
+    parameters = {p.python_name for p in op.parameters}
+    parts = op.body is not None and op.body.kind == "multipart"
+    return [
+        (name, f"p.{name}" if name in parameters else f"body.{name}" if parts else "body")
+        for name, _ in protocol_args(op)
+    ]
 
 
 def protocol_args(op: Operation) -> list[tuple[str, str]]:
