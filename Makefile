@@ -5,10 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make serve` workers; they share nothing in memory, so they need SECRET_KEY (and PostgreSQL + Redis to scale).
+WORKERS ?= 2
 # One pytest-xdist worker per core; `make test XDIST=` runs the suite in one process.
 XDIST ?= -n auto
 
-.PHONY: help install run test test-sqlite generate check-generated lint format typecheck check migrate bench clean
+.PHONY: help install run serve require-secret-key test test-sqlite generate check-generated lint format typecheck check migrate bench clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,8 +23,15 @@ $(STAMP): requirements-dev.lock pyproject.toml
 
 install: $(STAMP)  ## Create .venv and install the locked dependencies.
 
+# --no-proxy-headers: the app alone decides whom to believe about X-Forwarded-* (TRUSTED_PROXIES).
 run: $(STAMP) migrate  ## Serve on 127.0.0.1:8000 (SQLite by default).
-	$(BIN)/uvicorn impl.app:app --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn impl.app:app --host $(HOST) --port $(PORT) --no-proxy-headers
+
+serve: require-secret-key $(STAMP) migrate  ## Serve with WORKERS processes (needs SECRET_KEY).
+	WEB_CONCURRENCY=$(WORKERS) $(BIN)/uvicorn impl.app:app --host $(HOST) --port $(PORT) --workers $(WORKERS) --no-proxy-headers
+
+require-secret-key:
+	@test -n "$$SECRET_KEY" || { echo "make serve runs $(WORKERS) workers: set SECRET_KEY (32 bytes or more) so that every worker accepts the tokens the others sign" >&2; exit 1; }
 
 migrate: $(STAMP)  ## Upgrade the database named by DATABASE_URL (default ./app.db) to the latest revision.
 	$(BIN)/alembic upgrade head

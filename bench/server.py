@@ -68,6 +68,7 @@ class Server:
         cmd = [
             venv_bin("uvicorn"), self.target, "--host", HOST, "--port", str(self.port), "--workers", "1",
             "--no-access-log", "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
+            "--no-proxy-headers",
         ]  # fmt: skip
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(

@@ -204,6 +204,9 @@ class FileInfo(BaseModel):
 class Scope(StrEnum):
     items_read = "items:read"
     items_write = "items:write"
+    users_read = "users:read"
+    users_write = "users:write"
+    notifications_send = "notifications:send"
     users_admin = "users:admin"
 
 
@@ -238,6 +241,32 @@ class UserUpdate(BaseModel):
     full_name: Annotated[StrictStr | MISSING | None, Field(max_length=100, pattern="^[^\\x00-\\x1F\\x7F]*$")] = MISSING
     password: Annotated[SecretStr | MISSING, Field(max_length=128, min_length=8)] = MISSING
     current_password: Annotated[SecretStr | MISSING, Field(max_length=128)] = MISSING
+    """
+    Required to change `email` or `password`.
+    """
+
+
+class AccountDeletion(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    current_password: Annotated[SecretStr | MISSING, Field(max_length=128)] = MISSING
+    """
+    Required to delete your own account.
+    """
+
+
+class UserAdminUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    is_active: StrictBool | MISSING = MISSING
+    """
+    `false` ends every session of the account.
+    """
+    scopes: Annotated[list[Scope] | MISSING, Field(max_length=10)] = MISSING
 
 
 class TokenRequest(BaseModel):
@@ -284,17 +313,15 @@ class TokenResponse(BaseModel):
     scope: StrictStr
 
 
-class TokenTypeHint(StrEnum):
-    refresh_token = "refresh_token"
-    access_token = "access_token"
-
-
 class RevokeRequest(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
     token: Annotated[StrictStr, Field(max_length=4096)]
-    token_type_hint: TokenTypeHint | MISSING = MISSING
+    token_type_hint: Annotated[StrictStr | MISSING, Field(max_length=100)] = MISSING
+    """
+    `refresh_token` or `access_token`; as RFC 7009 §2.2 allows, the hint is not needed and unknown values are ignored.
+    """
 
 
 class LoginForm(BaseModel):
@@ -375,6 +402,7 @@ class Problem(BaseModel):
 
 
 __all__ = [
+    "AccountDeletion",
     "Environment",
     "Error",
     "FieldError",
@@ -402,9 +430,9 @@ __all__ = [
     "TokenRequest",
     "TokenResponse",
     "TokenType",
-    "TokenTypeHint",
     "Unicorn",
     "User",
+    "UserAdminUpdate",
     "UserCreate",
     "UserUpdate",
 ]

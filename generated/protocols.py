@@ -238,7 +238,7 @@ class UsersService(Protocol):
         """Sign up"""
         ...
 
-    async def delete_user(self, ctx: RequestContext, *, user_id: int) -> None:
+    async def delete_user(self, ctx: RequestContext, *, user_id: int, body: models.AccountDeletion | None) -> None:
         """Delete a user (self or administrator)"""
         ...
 
@@ -258,6 +258,10 @@ class UsersService(Protocol):
         """Change the authenticated user's name, email or password"""
         ...
 
+    async def update_user(self, ctx: RequestContext, *, user_id: int, body: models.UserAdminUpdate) -> models.User:
+        """Change an account's status or scopes (administrators only)"""
+        ...
+
 
 class UnimplementedUsersService:
     """Every operation of UsersService answering 501: subclass it to implement a part on purpose."""
@@ -265,7 +269,7 @@ class UnimplementedUsersService:
     async def create_user(self, ctx: RequestContext, *, body: models.UserCreate) -> models.User:
         raise NotImplementedOperation(ctx.operation.operation_id)
 
-    async def delete_user(self, ctx: RequestContext, *, user_id: int) -> None:
+    async def delete_user(self, ctx: RequestContext, *, user_id: int, body: models.AccountDeletion | None) -> None:
         raise NotImplementedOperation(ctx.operation.operation_id)
 
     async def get_user(self, ctx: RequestContext, *, user_id: int) -> models.User:
@@ -278,6 +282,9 @@ class UnimplementedUsersService:
         raise NotImplementedOperation(ctx.operation.operation_id)
 
     async def update_current_user(self, ctx: RequestContext, *, body: models.UserUpdate) -> models.User:
+        raise NotImplementedOperation(ctx.operation.operation_id)
+
+    async def update_user(self, ctx: RequestContext, *, user_id: int, body: models.UserAdminUpdate) -> models.User:
         raise NotImplementedOperation(ctx.operation.operation_id)
 
 

@@ -30,7 +30,7 @@ SCHEME_COOKIE_SESSION = SecurityScheme(
 SCHEME_OAUTH2_PASSWORD_BEARER = SecurityScheme(
     name="OAuth2PasswordBearer",
     type="oauth2",
-    scopes=("items:read", "items:write", "users:admin"),
+    scopes=("items:read", "items:write", "notifications:send", "users:admin", "users:read", "users:write"),
 )
 
 SCHEMES: dict[str, SecurityScheme] = {
@@ -39,12 +39,18 @@ SCHEMES: dict[str, SecurityScheme] = {
 }
 SCOPE_ITEMS_READ = "items:read"
 SCOPE_ITEMS_WRITE = "items:write"
+SCOPE_NOTIFICATIONS_SEND = "notifications:send"
 SCOPE_USERS_ADMIN = "users:admin"
+SCOPE_USERS_READ = "users:read"
+SCOPE_USERS_WRITE = "users:write"
 SCOPES: frozenset[str] = frozenset(
     (
         SCOPE_ITEMS_READ,
         SCOPE_ITEMS_WRITE,
+        SCOPE_NOTIFICATIONS_SEND,
         SCOPE_USERS_ADMIN,
+        SCOPE_USERS_READ,
+        SCOPE_USERS_WRITE,
     )
 )
 
@@ -56,6 +62,9 @@ __all__ = [
     "SCOPES",
     "SCOPE_ITEMS_READ",
     "SCOPE_ITEMS_WRITE",
+    "SCOPE_NOTIFICATIONS_SEND",
     "SCOPE_USERS_ADMIN",
+    "SCOPE_USERS_READ",
+    "SCOPE_USERS_WRITE",
     "SecurityScheme",
 ]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from generated import Services, build_routers
+from generated import OPERATIONS, Services, build_routers
 from generated.protocols import UnimplementedFilesService
 from generated.runtime import ContractRoutes
 from impl.auth import SqlAuthService
@@ -24,11 +26,13 @@ from impl.problems import install_problem_handlers
 from impl.security.authenticator import TokenAuthenticator
 from impl.security.login import CredentialChecker
 from impl.security.passwords import PasswordHasher
-from impl.security.ratelimit import FailureWindow, LoginRateLimiter, build_rate_limiter
+from impl.security.ratelimit import AttemptLimiter, build_attempt_limiter
 from impl.security.tokens import TokenCodec
 from impl.settings import Settings, get_settings
 from impl.system import APP_VERSION, AppSystemService
 from impl.users import SqlUsersService
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +44,7 @@ class Infrastructure:
     hasher: PasswordHasher
     codec: TokenCodec
     checker: CredentialChecker
+    limiter: AttemptLimiter
 
 
 def bind_services(infra: Infrastructure) -> Services:
@@ -52,7 +57,7 @@ def bind_services(infra: Infrastructure) -> Services:
         files=UnimplementedFilesService(),
         items=SqlItemsService(infra.database),
         system=AppSystemService(infra.database, infra.settings),
-        users=SqlUsersService(infra.database, infra.hasher, infra.settings),
+        users=SqlUsersService(infra.database, infra.hasher, infra.checker, infra.limiter, infra.settings),
     )
 
 
@@ -66,14 +71,17 @@ def create_app(
     """
     settings = settings or get_settings()
     configure_logging(settings)
+    if settings.signing_key_is_ephemeral:
+        logger.warning(
+            "SECRET_KEY is not set: tokens are signed with a random key made for this process; they stop working "
+            "when it exits and no other worker accepts them (set SECRET_KEY to serve with several workers)"
+        )
     database = open_database(settings.database_url, echo=settings.database_echo)
-    window = settings.login_failure_window_seconds
-    per_user = build_rate_limiter(settings.redis_url, FailureWindow(settings.login_failures_per_user, window))
-    per_address = build_rate_limiter(settings.redis_url, FailureWindow(settings.login_failures_per_ip, window))
+    limiter = build_attempt_limiter(settings.redis_url)
     hasher = PasswordHasher(settings)
     codec = TokenCodec(settings)
-    checker = CredentialChecker(database, hasher, per_user=per_user, per_address=per_address)
-    infra = Infrastructure(settings, database, hasher, codec, checker)
+    checker = CredentialChecker(database, hasher, limiter, settings)
+    infra = Infrastructure(settings, database, hasher, codec, checker, limiter)
     bound = services(infra)
 
     # FastAPI's own schema and docs are off: the authored contract is what we serve.
@@ -82,7 +90,7 @@ def create_app(
         telemetry={"tracing": telemetry, "metrics": telemetry, "logs": telemetry},
         title=settings.app_name,
         version=APP_VERSION,
-        lifespan=_lifespan(database, (per_user, per_address)),
+        lifespan=_lifespan(database, limiter),
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
@@ -101,9 +109,7 @@ def create_app(
     return app
 
 
-def _lifespan(
-    database: Database, limiters: tuple[LoginRateLimiter, ...]
-) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def _lifespan(database: Database, limiter: AttemptLimiter) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Start-up objects (routes, models, compiled statements) live forever: keep them out of GC scans,
@@ -111,8 +117,7 @@ def _lifespan(
         gc.collect()
         gc.freeze()
         yield
-        for limiter in limiters:
-            await limiter.aclose()
+        await limiter.aclose()
         await database.dispose()
 
     return lifespan
@@ -130,8 +135,16 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             expose_headers=["ETag", "Location", "X-Request-ID"],
         )
     app.add_middleware(
-        EdgeMiddleware, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
+        EdgeMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+        uploads=[(op.method, op.path) for op in OPERATIONS if op.accepts_upload],
     )
+    # The one place the client address and scheme are derived: from X-Forwarded-For/-Proto when the peer is a
+    # configured proxy, else the peer itself. Outermost, so every layer (limits, HSTS, cookies) sees the result;
+    # the servers we start (make run, tests) turn uvicorn's own rewriting off (`--no-proxy-headers`).
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
 
 app = create_app()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from generated import models
 from generated.runtime import RequestContext
 from impl.db import Database, DbConnection
-from impl.problems import OAuthError, Unauthorized
+from impl.problems import Forbidden, OAuthError, Unauthorized
 from impl.security.authenticator import CSRF_COOKIE, SESSION_COOKIE
 from impl.security.login import CredentialChecker, LoginFailed
 from impl.security.sessions import SessionStore
@@ -21,6 +21,24 @@ def _requested_scopes(scope: str | None, granted: frozenset[str]) -> frozenset[s
     if not requested <= granted:
         raise OAuthError("invalid_scope", f"not granted: {' '.join(sorted(requested - granted))}")
     return requested
+
+
+def _refuse_cross_site(ctx: RequestContext, allowed_origins: list[str]) -> None:
+    """Login CSRF defence: a browser names the page that posted the form in `Origin` (and `Sec-Fetch-Site`).
+
+    Allowed: this service's own origin and the configured CORS origins; a request without either header is not
+    from a browser's cross-site form (curl, SDKs), so it passes. `Origin: null` (sandboxed pages) does not.
+    """
+    headers = ctx.request_headers
+    origin = headers.get("origin")
+    if origin is None:
+        if headers.get("sec-fetch-site", "").lower() == "cross-site":
+            raise Forbidden("log in from this site's own pages")
+        return
+    scheme = "https" if ctx.secure else "http"
+    own = f"{scheme}://{headers.get('host', '')}"
+    if origin != own and origin not in allowed_origins:
+        raise Forbidden(f"log in from this site's own pages, not from {origin[:100]}")
 
 
 def _given(value: object) -> str | None:
@@ -73,7 +91,8 @@ class SqlAuthService:
                 await conn.commit()
 
     async def login(self, ctx: RequestContext, *, body: models.LoginForm) -> None:
-        """Check the credentials and set the session and CSRF cookies."""
+        """Check the credentials and set the session and CSRF cookies; refuse forms posted from other sites."""
+        _refuse_cross_site(ctx, self._settings.cors_origins)
         try:
             account = await self._checker.check(
                 body.username, body.password.get_secret_value(), client_ip=ctx.client_host

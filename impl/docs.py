@@ -1,7 +1,12 @@
-"""Serve the authored contract verbatim (YAML and JSON) and offline Swagger UI / ReDoc pages."""
+"""Serve the authored contract verbatim (YAML and JSON) and offline Swagger UI / ReDoc pages, each with its CSP."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 import fastapi_offline
@@ -15,6 +20,19 @@ from starlette.responses import HTMLResponse, Response
 CONTRACT_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.yaml"
 _ASSETS = Path(fastapi_offline.__file__).parent / "static"
 _ASSETS_URL = "/docs-assets"
+# FastAPI writes its inline scripts as a bare `<script>` (with a src attribute for files): the text between the tags
+# is what a browser hashes for script-src.
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+# What the pages load: their scripts and styles from /docs-assets, the contract (and "Try it out" calls) from this
+# origin. Swagger UI and ReDoc set inline styles (ReDoc through styled-components); their icons are data: URLs.
+_PAGE_DIRECTIVES = (
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+)
+# ReDoc builds its search index in a worker it creates from a blob: URL.
+_REDOC_DIRECTIVES = (*_PAGE_DIRECTIVES, "worker-src blob:")
 
 
 def install_contract_docs(app: FastAPI, *, contract_path: Path = CONTRACT_PATH) -> None:
@@ -31,10 +49,9 @@ def install_contract_docs(app: FastAPI, *, contract_path: Path = CONTRACT_PATH) 
     async def openapi_json() -> Response:
         return Response(contract_json, media_type="application/json")
 
-    @app.get("/docs", include_in_schema=False)
-    async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
+    @lru_cache(maxsize=8)  # one entry per root path the server is mounted under
+    def swagger_ui_page(root: str) -> tuple[bytes, str]:
+        page = get_swagger_ui_html(
             openapi_url=f"{root}/openapi.json",
             title=f"{title} - Swagger UI",
             oauth2_redirect_url=f"{root}/docs/oauth2-redirect",
@@ -42,21 +59,61 @@ def install_contract_docs(app: FastAPI, *, contract_path: Path = CONTRACT_PATH) 
             swagger_css_url=f"{root}{_ASSETS_URL}/swagger-ui.css",
             swagger_favicon_url=f"{root}{_ASSETS_URL}/favicon.png",
             init_oauth={"usePkceWithAuthorizationCodeGrant": False},
+            # No validator badge: it is an image from swagger.io, and the docs work offline.
+            swagger_ui_parameters={"validatorUrl": None},
         )
+        return _with_policy(bytes(page.body), _PAGE_DIRECTIVES)
 
-    @app.get("/docs/oauth2-redirect", include_in_schema=False)
-    async def swagger_ui_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
-
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return get_redoc_html(
+    @lru_cache(maxsize=8)
+    def redoc_page(root: str) -> tuple[bytes, str]:
+        page = get_redoc_html(
             openapi_url=f"{root}/openapi.json",
             title=f"{title} - ReDoc",
             redoc_js_url=f"{root}{_ASSETS_URL}/redoc.standalone.js",
             redoc_favicon_url=f"{root}{_ASSETS_URL}/favicon.png",
             with_google_fonts=False,
         )
+        return _with_policy(bytes(page.body), _REDOC_DIRECTIVES)
+
+    # The redirect page runs one inline script and loads nothing.
+    redirect_page = _with_policy(bytes(get_swagger_ui_oauth2_redirect_html().body), ())
+    # Built (and hashed) at start-up for the usual root path.
+    swagger_ui_page("")
+    redoc_page("")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        return _html(swagger_ui_page, request)
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        body, policy = redirect_page
+        return HTMLResponse(body, headers={"content-security-policy": policy})
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        return _html(redoc_page, request)
 
     app.mount(_ASSETS_URL, StaticFiles(directory=_ASSETS), name="docs-assets")
+
+
+def _html(page: Callable[[str], tuple[bytes, str]], request: Request) -> HTMLResponse:
+    # A new response each time: the edge middleware appends to the headers list a response sends.
+    body, policy = page(request.scope.get("root_path", ""))
+    return HTMLResponse(body, headers={"content-security-policy": policy})
+
+
+def _with_policy(body: bytes, directives: tuple[str, ...]) -> tuple[bytes, str]:
+    """`body` and the CSP that lets it run: scripts from this origin plus its own inline scripts, by hash."""
+    hashes = "".join(
+        f" 'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
+        for script in _INLINE_SCRIPT.findall(body)
+    )
+    policy = [
+        "default-src 'none'",
+        f"script-src 'self'{hashes}",
+        *directives,
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+    return body, "; ".join(policy)

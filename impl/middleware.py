@@ -12,9 +12,11 @@ import logging
 import os
 import re
 import time
+from collections.abc import Iterable
 from contextvars import ContextVar
 
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from impl.problems import InternalError, PayloadTooLarge
@@ -48,6 +50,13 @@ _SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 ]
+# API responses are data, never a page to run: nothing may load, nothing may frame them. Responses that are pages
+# (the docs) set a policy of their own, which is kept.
+_CSP = b"content-security-policy"
+_API_CSP = (_CSP, b"default-src 'none'; frame-ancestors 'none'")
+# Only over https (after trusted-proxy handling): browsers ignore it over http, and it must not pin a plain-http
+# development host.
+_HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 GZIP_MINIMUM_SIZE = 1024
 
 
@@ -55,15 +64,20 @@ class EdgeMiddleware:
     """Stamp every response with `X-Request-ID`, `X-Process-Time` and the security headers; 413 over the limit.
 
     The request id is a well-formed client `X-Request-ID` (echoed) or a fresh one, and is exposed to logs. The
-    body limit is checked on Content-Length and again while streaming; multipart bodies (uploads) get the larger
-    limit. An exception nothing else handled becomes a logged 500 problem that still carries the headers.
+    body limit is checked on Content-Length and again while streaming; the operations in `uploads` (method, path
+    template) get the larger limit, whatever Content-Type the client claims. Every response gets a CSP (unless it
+    set its own) and, over https, HSTS. An exception nothing else handled becomes a logged 500 problem that still
+    carries the headers.
     """
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int, uploads: Iterable[tuple[str, str]] = ()
+    ) -> None:
         self.app = app
         self.gzip = GZipMiddleware(app, minimum_size=GZIP_MINIMUM_SIZE)
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes
+        self.uploads = tuple((method, compile_path(path)[0]) for method, path in uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -71,14 +85,12 @@ class EdgeMiddleware:
             return
         started = time.perf_counter()
         request_id = declared = None
-        multipart = gzip = streamed = False
+        gzip = streamed = False
         for key, value in scope["headers"]:
             if key == b"x-request-id":
                 request_id = value
             elif key == b"content-length":
                 declared = value
-            elif key == b"content-type":
-                multipart = value.startswith(b"multipart/")
             elif key == b"accept-encoding":
                 gzip = b"gzip" in value
             elif key == b"transfer-encoding":
@@ -87,6 +99,7 @@ class EdgeMiddleware:
         if request_id is None or not _VALID_REQUEST_ID.match(request_id):
             request_id = _request_ids.next()
         token = request_id_var.set(request_id.decode())
+        https = scope.get("scheme") == "https"
         response_started = False
 
         async def stamped_send(message: Message) -> None:
@@ -96,13 +109,24 @@ class EdgeMiddleware:
                 headers = message.setdefault("headers", [])
                 headers.append((b"x-request-id", request_id))
                 headers.append((b"x-process-time", f"{time.perf_counter() - started:.6f}".encode()))
+                for key, _ in headers:
+                    if key == _CSP:
+                        break
+                else:
+                    headers.append(_API_CSP)
                 headers.extend(_SECURITY_HEADERS)
+                if https:
+                    headers.append(_HSTS)
             await send(message)
 
-        limit = self.max_upload_bytes if multipart else self.max_body_bytes
+        size = int(declared) if declared is not None and declared.isdigit() else None
+        limit = self.max_body_bytes
+        # Only a body that may pass the normal limit needs the look-up of its operation (a regex per upload route).
+        if (streamed or (size is not None and size > limit)) and self._upload(scope):
+            limit = self.max_upload_bytes
         app = self.gzip if gzip else self.app
         try:
-            if declared is not None and declared.isdigit() and int(declared) > limit:
+            if size is not None and size > limit:
                 await _too_large(scope, receive, stamped_send, limit)
             elif (declared is None and not streamed) or declared == b"0":
                 await app(scope, receive, stamped_send)  # no body: nothing to count
@@ -115,6 +139,13 @@ class EdgeMiddleware:
                 await problem.response(scope.get("root_path", "") + scope["path"])(scope, receive, stamped_send)
         finally:
             request_id_var.reset(token)
+
+    def _upload(self, scope: Scope) -> bool:
+        """Whether the request is for an operation whose contract takes an upload."""
+        method, path, root = scope["method"], scope["path"], scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]  # as Starlette routes: on the path below the root path
+        return any(method == upload_method and pattern.match(path) for upload_method, pattern in self.uploads)
 
 
 async def _limited(app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit: int) -> None:

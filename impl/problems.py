@@ -79,6 +79,9 @@ class TooManyRequests(ProblemError):
 class ServiceUnavailable(ProblemError):
     status, type, title = 503, "/problems/unavailable", "Service unavailable"
 
+    def __init__(self, detail: str, *, retry_after: int | None = None) -> None:
+        super().__init__(detail, headers=None if retry_after is None else {"Retry-After": str(retry_after)})
+
 
 class InternalError(ProblemError):
     status, type, title = 500, "about:blank", "Internal Server Error"

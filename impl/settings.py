@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import ipaddress
+import secrets
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from generated.security import SCOPE_ITEMS_READ, SCOPE_ITEMS_WRITE
+from generated.security import (
+    SCOPE_ITEMS_READ,
+    SCOPE_ITEMS_WRITE,
+    SCOPE_NOTIFICATIONS_SEND,
+    SCOPE_USERS_READ,
+    SCOPE_USERS_WRITE,
+)
 
-DEFAULT_SECRET_KEY = "change-me-this-is-not-a-secret-key"
+MIN_SECRET_KEY_BYTES = 32
+# What a new account may do; `users:admin` is only ever granted by an administrator (PATCH /users/{id}).
+DEFAULT_SCOPES = (SCOPE_ITEMS_READ, SCOPE_ITEMS_WRITE, SCOPE_USERS_READ, SCOPE_USERS_WRITE, SCOPE_NOTIFICATIONS_SEND)
 
 
 class Settings(BaseSettings):
@@ -22,9 +33,17 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///./app.db"
     database_echo: bool = False
-    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    # HS256 signing key. Unset: development and test sign with a random key made for this process (tokens die
+    # with it, and each worker has its own); production refuses to start. No key ever comes from the source.
+    secret_key: SecretStr | None = None
+    # uvicorn's worker count (it reads the same variable): several workers cannot share a per-process key.
+    web_concurrency: int = Field(default=1, ge=1)
     redis_url: str | None = None
+    # Exact browser origins (`https://app.example[:port]`) allowed to call with credentials; never `*`.
     cors_origins: list[str] = Field(default_factory=list)
+    # Peers (IPs or CIDR networks) whose X-Forwarded-For / X-Forwarded-Proto are believed: the client address
+    # (rate limits) and the scheme (HSTS, Secure cookies) come from them. Empty: trust nobody, use the peer.
+    trusted_proxies: list[str] = Field(default_factory=list)
     max_page_size: int = 100
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024
@@ -41,7 +60,7 @@ class Settings(BaseSettings):
     jwt_issuer: str = "contract-api"
     jwt_audience: str = "contract-api"
     jwt_leeway_seconds: int = Field(default=10, ge=0, le=120)
-    default_scopes: list[str] = Field(default_factory=lambda: [SCOPE_ITEMS_READ, SCOPE_ITEMS_WRITE])
+    default_scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_SCOPES))
     # None: cookies are Secure exactly when the request arrived over https.
     cookie_secure: bool | None = None
 
@@ -53,19 +72,100 @@ class Settings(BaseSettings):
     argon2_memory_cost_kib: int = Field(default=7 * 1024, ge=7 * 1024)
     argon2_parallelism: int = Field(default=1, ge=1)
 
-    # Brute-force protection on /token and /login, shared between workers through REDIS_URL when set.
+    # Password guesses (POST /token, /login, and the current password of account changes), shared between workers
+    # through REDIS_URL. Counted per (account, client address), so a stranger cannot lock the owner out from
+    # elsewhere; a higher ceiling per account bounds a guesser spread over many addresses; and per address.
     login_failures_per_user: int = Field(default=5, ge=1)
+    login_failures_per_user_total: int = Field(default=100, ge=1)
     login_failures_per_ip: int = Field(default=50, ge=1)
     login_failure_window_seconds: int = Field(default=15 * 60, ge=1)
+    # Sign-ups per client address: each one costs a password hash.
+    signups_per_address: int = Field(default=10, ge=1)
+    signup_window_seconds: int = Field(default=3600, ge=1)
+    # Password hashes computed at once per process (each holds argon2's memory), and waiting beyond that; more
+    # waiting requests are answered 503 + Retry-After rather than queued without bound.
+    max_concurrent_hashes: int = Field(default=2, ge=1)
+    max_queued_hashes: int = Field(default=32, ge=0)
+
+    _ephemeral_key: SecretStr | None = PrivateAttr(default=None)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str]) -> list[str]:
+        # Credentials are allowed, so `*` would let every site act as the signed-in user; an origin with a path or
+        # a trailing slash never equals a browser's Origin header and would fail silently.
+        for origin in origins:
+            if origin != _canonical_origin(origin):
+                raise ValueError(
+                    f"CORS_ORIGINS: {origin!r} is not an origin; list each allowed origin exactly, as "
+                    "scheme://host[:port] in lower case with no path (`*` is refused: credentials are allowed)"
+                )
+        return origins
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                # Strict, as uvicorn parses it: a network with host bits set would be taken as a name there.
+                ipaddress.ip_network(proxy)
+            except ValueError:
+                raise ValueError(
+                    f"TRUSTED_PROXIES: {proxy!r} is not an IP address or CIDR network (with no host bits set)"
+                ) from None
+        return proxies
 
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> Settings:
-        # Starting production with a guessable key would let anyone mint tokens: fail at boot instead.
+    def _check_secret_key(self) -> Settings:
+        # A guessable or shared-by-accident key lets anyone mint tokens: refuse at boot instead.
+        if self.secret_key is not None:
+            if len(self.secret_key.get_secret_value().encode()) < MIN_SECRET_KEY_BYTES:
+                raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes")
+            return self
         if self.environment == "production":
-            key = self.secret_key.get_secret_value()
-            if key == DEFAULT_SECRET_KEY or len(key.encode()) < 32:
-                raise ValueError("SECRET_KEY must be set to at least 32 bytes when ENVIRONMENT=production")
+            raise ValueError(
+                f"SECRET_KEY must be set (at least {MIN_SECRET_KEY_BYTES} bytes) when ENVIRONMENT=production"
+            )
+        if self.web_concurrency > 1 or self.redis_url:
+            raise ValueError(
+                "SECRET_KEY must be set when several workers share state (WEB_CONCURRENCY > 1 or REDIS_URL): "
+                "each process would otherwise sign with its own random key"
+            )
+        self._ephemeral_key = SecretStr(secrets.token_urlsafe(MIN_SECRET_KEY_BYTES))
         return self
+
+    @property
+    def signing_key(self) -> SecretStr:
+        """SECRET_KEY, or the random key this settings object made for the process when it is unset."""
+        key = self.secret_key or self._ephemeral_key
+        assert key is not None  # the validator sets one or the other
+        return key
+
+    @property
+    def signing_key_is_ephemeral(self) -> bool:
+        """True when tokens are signed with a per-process random key (SECRET_KEY unset)."""
+        return self.secret_key is None
+
+
+_DEFAULT_PORTS = frozenset({("http", 80), ("https", 443)})
+
+
+def _canonical_origin(origin: str) -> str | None:
+    """`scheme://host[:port]` as browsers send it in `Origin`, or None when `origin` has anything else."""
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.hostname or parts.username is not None or parts.password is not None:
+        return None
+    if parts.path or parts.query or parts.fragment or "*" in parts.hostname:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    # Browsers leave the scheme's default port out of Origin.
+    if port is None or (parts.scheme, port) in _DEFAULT_PORTS:
+        return f"{parts.scheme}://{host}"
+    return f"{parts.scheme}://{host}:{port}"
 
 
 @lru_cache(maxsize=1)

@@ -13,9 +13,11 @@ from generated import models
 from generated.runtime import Principal, RequestContext
 from generated.security import SCOPE_USERS_ADMIN
 from impl.db import Database, DbConnection
-from impl.problems import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized
-from impl.security.login import email_key
-from impl.security.passwords import PasswordHasher, check_password_policy
+from impl.problems import Conflict, Forbidden, InvalidRequest, NotFound, TooManyRequests, Unauthorized
+from impl.security.emails import canonical_email, email_key
+from impl.security.login import CredentialChecker
+from impl.security.passwords import PasswordHasher, enforce_password_policy
+from impl.security.ratelimit import AttemptLimiter, Quota
 from impl.security.sessions import SessionStore
 from impl.settings import Settings
 from impl.tables import UserRow, table_of
@@ -42,23 +44,44 @@ def _may_see(principal: Principal, user_id: int) -> bool:
     return principal.subject == str(user_id) or SCOPE_USERS_ADMIN in principal.scopes
 
 
+def _no_store(ctx: RequestContext) -> None:
+    # Account data must not be kept by a shared or browser cache.
+    ctx.headers["Cache-Control"] = "no-store"
+
+
+def _field_error(field: str, message: str) -> InvalidRequest:
+    return InvalidRequest(message, errors=[{"loc": ["body", field], "msg": message, "type": "value_error"}])
+
+
 class SqlUsersService:
     """Accounts in SQL; passwords hashed with argon2id outside any open transaction."""
 
-    def __init__(self, database: Database, hasher: PasswordHasher, settings: Settings) -> None:
+    def __init__(
+        self,
+        database: Database,
+        hasher: PasswordHasher,
+        checker: CredentialChecker,
+        limiter: AttemptLimiter,
+        settings: Settings,
+    ) -> None:
         self._database = database
         self._hasher = hasher
+        self._checker = checker
+        self._limiter = limiter
         self._settings = settings
 
     async def create_user(self, ctx: RequestContext, *, body: models.UserCreate) -> models.User:
-        """Sign up; the e-mail is unique regardless of case (409 otherwise)."""
+        """Sign up; the e-mail is unique regardless of case (409 otherwise); limited per client address."""
+        email = canonical_email(str(body.email))
         password = body.password.get_secret_value()
-        check_password_policy(password, email=str(body.email))
+        # Counted first: rating the password and hashing it are the expensive parts a flood would aim at.
+        await self._reserve_sign_up(ctx)
+        await enforce_password_policy(password, email=email)
         password_hash = await self._hasher.hash(password)
         now = dt.datetime.now(dt.UTC)
         values = {
-            "email": str(body.email),
-            "email_key": email_key(str(body.email)),
+            "email": email,
+            "email_key": email_key(email),
             "full_name": None if body.full_name is MISSING else body.full_name,
             "password_hash": password_hash,
             "scopes": sorted(self._settings.default_scopes),
@@ -72,6 +95,7 @@ class SqlUsersService:
                 await conn.commit()
             except IntegrityError:
                 raise Conflict("an account with this e-mail address already exists") from None
+        _no_store(ctx)
         return _to_user(row)
 
     async def list_users(self, ctx: RequestContext, *, skip: int, limit: int) -> list[models.User]:
@@ -80,6 +104,7 @@ class SqlUsersService:
             raise Forbidden(f"listing users needs the {SCOPE_USERS_ADMIN} scope")
         async with self._database.connect() as conn:
             rows = (await conn.execute(_PAGE, {"skip": skip, "limit": limit})).all()
+        _no_store(ctx)
         return [_to_user(row) for row in rows]
 
     async def read_current_user(self, ctx: RequestContext) -> models.User:
@@ -93,10 +118,12 @@ class SqlUsersService:
             raise NotFound(f"user {user_id} does not exist")
         async with self._database.connect() as conn:
             row = await self._row(conn, user_id)
+        _no_store(ctx)
         return _to_user(row)
 
     async def update_current_user(self, ctx: RequestContext, *, body: models.UserUpdate) -> models.User:
-        """Change name, e-mail or password; a new password needs the current one and ends the other sessions."""
+        """Change name, e-mail or password; e-mail and password need the current one, and a new password ends the
+        other sessions."""
         principal = _caller(ctx)
         user_id = int(principal.subject)
         async with self._database.connect() as conn:
@@ -104,10 +131,15 @@ class SqlUsersService:
         changes: dict[str, object] = {}
         if body.full_name is not MISSING:
             changes["full_name"] = body.full_name
+        if body.email is not MISSING or body.password is not MISSING:
+            await self._confirm_current_password(ctx, body.current_password, current)
         if body.email is not MISSING:
-            changes["email"], changes["email_key"] = str(body.email), email_key(str(body.email))
+            email = canonical_email(str(body.email))
+            changes["email"], changes["email_key"] = email, email_key(email)
         if body.password is not MISSING:
-            changes["password_hash"] = await self._new_password_hash(body, current)
+            new_password = body.password.get_secret_value()
+            await enforce_password_policy(new_password, email=str(changes.get("email", current.email)))
+            changes["password_hash"] = await self._hasher.hash(new_password)
         async with self._database.connect() as conn:
             if changes:
                 stmt = (
@@ -119,35 +151,77 @@ class SqlUsersService:
                     raise Conflict("an account with this e-mail address already exists") from None
             if "password_hash" in changes:
                 session_id = principal.claims.get("sid")
-                sessions = SessionStore(conn, refresh_ttl_seconds=self._settings.refresh_token_ttl_seconds)
-                await sessions.revoke_all(user_id, keep=session_id if isinstance(session_id, str) else None)
+                await self._sessions(conn).revoke_all(user_id, keep=session_id if isinstance(session_id, str) else None)
             row = await self._row(conn, user_id)
             await conn.commit()
+        _no_store(ctx)
         return _to_user(row)
 
-    async def delete_user(self, ctx: RequestContext, *, user_id: int) -> None:
-        """Delete an account with its sessions and items (self or administrator)."""
-        if not _may_see(_caller(ctx), user_id):
+    async def update_user(self, ctx: RequestContext, *, user_id: int, body: models.UserAdminUpdate) -> models.User:
+        """An administrator activates, deactivates or re-scopes another account; deactivation ends its sessions."""
+        principal = _caller(ctx)
+        if SCOPE_USERS_ADMIN not in principal.scopes:
+            raise Forbidden(f"changing accounts needs the {SCOPE_USERS_ADMIN} scope")
+        if principal.subject == str(user_id):
+            # An administrator could otherwise lock every administrator out, themselves last.
+            raise Conflict("administrators cannot change the status or scopes of their own account")
+        changes: dict[str, object] = {}
+        if body.is_active is not MISSING:
+            changes["is_active"] = body.is_active
+        if body.scopes is not MISSING:
+            if len(set(body.scopes)) != len(body.scopes):
+                raise _field_error("scopes", "scopes must not repeat")
+            changes["scopes"] = sorted(scope.value for scope in body.scopes)
+        if not changes:
+            raise InvalidRequest("name at least one of is_active and scopes", errors=[])
+        async with self._database.connect() as conn:
+            stmt = update(_users).where(_users.c.id == user_id).values(**changes, updated_at=dt.datetime.now(dt.UTC))
+            if (await conn.execute(stmt)).rowcount != 1:
+                raise NotFound(f"user {user_id} does not exist")
+            if changes.get("is_active") is False:
+                await self._sessions(conn).revoke_all(user_id)
+            row = await self._row(conn, user_id)
+            await conn.commit()
+        _no_store(ctx)
+        return _to_user(row)
+
+    async def delete_user(self, ctx: RequestContext, *, user_id: int, body: models.AccountDeletion | None) -> None:
+        """Delete an account with its sessions and items: your own (with the current password), or any as an
+        administrator."""
+        principal = _caller(ctx)
+        if not _may_see(principal, user_id):
             raise NotFound(f"user {user_id} does not exist")
+        if principal.subject == str(user_id):
+            async with self._database.connect() as conn:
+                current = await self._row(conn, user_id)
+            await self._confirm_current_password(ctx, MISSING if body is None else body.current_password, current)
         async with self._database.connect() as conn:
             result = await conn.execute(_DELETE, {"user_id": user_id})
             if result.rowcount != 1:
                 raise NotFound(f"user {user_id} does not exist")
             await conn.commit()
 
-    async def _new_password_hash(self, body: models.UserUpdate, current: Row[Any]) -> str:
-        assert body.password is not MISSING
-        new_password = body.password.get_secret_value()
-        given = "" if body.current_password is MISSING else body.current_password.get_secret_value()
-        valid, _ = await self._hasher.verify(given, current.password_hash)
+    async def _confirm_current_password(self, ctx: RequestContext, given: object, current: Row[Any]) -> None:
+        """422 naming `current_password` unless it is right; wrong ones count as failed logins (then 429)."""
+        if given is MISSING or not hasattr(given, "get_secret_value"):
+            raise _field_error("current_password", "this change needs the current password")
+        valid = await self._checker.confirm(
+            current.email, current.password_hash, given.get_secret_value(), client_ip=ctx.client_host
+        )
         if not valid:
-            errors = [
-                {"loc": ["body", "current_password"], "msg": "the current password is wrong", "type": "value_error"}
-            ]
-            raise InvalidRequest("changing the password needs the current password", errors=errors)
-        email = str(body.email) if body.email is not MISSING else current.email
-        check_password_policy(new_password, email=email)
-        return await self._hasher.hash(new_password)
+            raise _field_error("current_password", "the current password is wrong")
+
+    async def _reserve_sign_up(self, ctx: RequestContext) -> None:
+        settings = self._settings
+        quota = Quota(
+            f"sign-up:{ctx.client_host or 'unknown'}", settings.signups_per_address, settings.signup_window_seconds
+        )
+        wait = await self._limiter.reserve((quota,))
+        if wait is not None:
+            raise TooManyRequests(f"too many sign-ups from this address; retry in {wait} seconds", retry_after=wait)
+
+    def _sessions(self, conn: DbConnection) -> SessionStore:
+        return SessionStore(conn, refresh_ttl_seconds=self._settings.refresh_token_ttl_seconds)
 
     @staticmethod
     async def _row(conn: DbConnection, user_id: int) -> Row[Any]:

@@ -19,6 +19,7 @@ _TEMPLATES = Path(__file__).parent / "templates"
 _RUNTIME = Path(__file__).parent / "runtime"
 _CHUNK = 80
 _NO_BODY = frozenset({204, 205, 304})
+_UPLOAD_MEDIA_TYPES = frozenset({"multipart/form-data", "application/octet-stream"})
 
 
 def header(spec_display: str) -> str:
@@ -122,6 +123,13 @@ def body_reader(op: Operation) -> str:
     return f"_{op.const[3:]}_BODY"
 
 
+def accepts_upload(op: Operation) -> bool:
+    """Return True when the body the route reads is an upload: multipart/form-data or application/octet-stream."""
+    if op.body is None:
+        return False
+    return op.body.media_type.split(";", 1)[0].strip().lower() in _UPLOAD_MEDIA_TYPES
+
+
 def call_args(op: Operation) -> list[tuple[str, str]]:
     """Return (keyword, source) of the service call inside a handler: `protocol_args`' keywords, each read from
     the validated parameters (`p.x`), multipart parts (`body.x`) or the body itself."""
@@ -164,6 +172,7 @@ def _environment() -> jinja2.Environment:
         parameters_type=parameters_type,
         body_type=body_type,
         body_reader=body_reader,
+        accepts_upload=accepts_upload,
         call_args=call_args,
         protocol_args=protocol_args,
     )

@@ -11,8 +11,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete, update
 
+from generated.security import SCOPE_USERS_ADMIN
 from impl.app import create_app
-from impl.settings import Settings
+from impl.settings import DEFAULT_SCOPES, Settings
 from impl.tables import Base, UserRow
 from tests.databases import fresh_postgres_database, make_settings, migrate, require_postgres
 from tests.users import (
@@ -93,7 +94,7 @@ async def admin(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[httpx.
         await conn.execute(
             update(UserRow)
             .where(UserRow.email_key == ADMIN)
-            .values(scopes=["items:read", "items:write", "users:admin"])
+            .values(scopes=sorted({*DEFAULT_SCOPES, SCOPE_USERS_ADMIN}))
         )
         await conn.commit()
     async with authenticated_client(app, await get_token(client, ADMIN)) as http:

@@ -47,11 +47,19 @@ def require_postgres() -> None:
     pytest.skip(message)
 
 
+# Drawn per test process, never written down: shared by every Settings a test makes, so tokens minted by a test
+# helper (the fuzzer's) verify in the app under test.
+TEST_SECRET_KEY = secrets.token_urlsafe(32)
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
-    """Settings for tests: cheap argon2 parameters (the production ones take ~50 ms a hash)."""
+    """Settings for tests: cheap argon2 parameters (the production ones take ~50 ms a hash), and sign-ups not
+    limited (every test signs up from one address; tests/e2e/test_attempt_limits.py covers the limit)."""
     values: dict[str, object] = {
         "database_url": database_url,
         "environment": "test",
+        "secret_key": TEST_SECRET_KEY,
+        "signups_per_address": 10**6,
         "log_json": False,
         "max_body_bytes": 64 * 1024,
         "argon2_time_cost": 1,

@@ -46,6 +46,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
     _users.OP_UPDATE_CURRENT_USER,
     _users.OP_DELETE_USER,
     _users.OP_GET_USER,
+    _users.OP_UPDATE_USER,
 )
 
 

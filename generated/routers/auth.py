@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, TypeAdapter
 
@@ -18,7 +18,7 @@ OP_LOGIN = OperationInfo(
     tag="auth",
     security=(),
     success_status=204,
-    statuses=(204, 401, 413, 415, 422, 429, 500),
+    statuses=(204, 401, 403, 413, 415, 422, 429, 500, 503),
 )
 
 
@@ -44,7 +44,7 @@ OP_ISSUE_TOKEN = OperationInfo(
     tag="auth",
     security=(),
     success_status=200,
-    statuses=(200, 400, 401, 413, 415, 422, 429, 500),
+    statuses=(200, 400, 401, 413, 415, 422, 429, 500, 503),
 )
 
 
@@ -71,7 +71,7 @@ OP_REVOKE_TOKEN = OperationInfo(
 
 class RevokeTokenForm(BaseModel):
     token: Annotated[str, Field(max_length=4096)]
-    token_type_hint: Literal["refresh_token", "access_token"] | None = None
+    token_type_hint: Annotated[str | None, Field(max_length=100)] = None
 
 
 OPERATIONS: tuple[OperationInfo, ...] = (

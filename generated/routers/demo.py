@@ -47,9 +47,9 @@ OP_SEND_NOTIFICATION = OperationInfo(
     method="POST",
     path="/send-notification/{email}",
     tag="demo",
-    security=(),
+    security=({"OAuth2PasswordBearer": ("notifications:send",)}, {"CookieSession": ("notifications:send",)}),
     success_status=202,
-    statuses=(202, 422, 500),
+    statuses=(202, 401, 403, 422, 429, 500),
 )
 
 

@@ -21,6 +21,7 @@ OP_UPLOAD_FILE = OperationInfo(
     security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=201,
     statuses=(201, 400, 401, 403, 413, 415, 422, 500),
+    accepts_upload=True,
 )
 
 

@@ -116,6 +116,7 @@ OP_UPLOAD_ITEM_IMAGE = OperationInfo(
     security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=201,
     statuses=(201, 400, 401, 403, 404, 413, 415, 422, 500),
+    accepts_upload=True,
 )
 
 

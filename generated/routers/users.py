@@ -34,7 +34,7 @@ OP_CREATE_USER = OperationInfo(
     tag="users",
     security=(),
     success_status=201,
-    statuses=(201, 400, 409, 413, 415, 422, 500),
+    statuses=(201, 400, 409, 413, 415, 422, 429, 500, 503),
 )
 
 OP_READ_CURRENT_USER = OperationInfo(
@@ -42,9 +42,9 @@ OP_READ_CURRENT_USER = OperationInfo(
     method="GET",
     path="/users/me",
     tag="users",
-    security=({"OAuth2PasswordBearer": ()}, {"CookieSession": ()}),
+    security=({"OAuth2PasswordBearer": ("users:read",)}, {"CookieSession": ("users:read",)}),
     success_status=200,
-    statuses=(200, 401, 500),
+    statuses=(200, 401, 403, 500),
 )
 
 OP_UPDATE_CURRENT_USER = OperationInfo(
@@ -52,9 +52,9 @@ OP_UPDATE_CURRENT_USER = OperationInfo(
     method="PATCH",
     path="/users/me",
     tag="users",
-    security=({"OAuth2PasswordBearer": ()}, {"CookieSession": ()}),
+    security=({"OAuth2PasswordBearer": ("users:write",)}, {"CookieSession": ("users:write",)}),
     success_status=200,
-    statuses=(200, 400, 401, 409, 413, 415, 422, 500),
+    statuses=(200, 400, 401, 403, 409, 413, 415, 422, 429, 500, 503),
 )
 
 OP_DELETE_USER = OperationInfo(
@@ -62,9 +62,14 @@ OP_DELETE_USER = OperationInfo(
     method="DELETE",
     path="/users/{user_id}",
     tag="users",
-    security=({"OAuth2PasswordBearer": ()}, {"CookieSession": ()}),
+    security=(
+        {"OAuth2PasswordBearer": ("users:write",)},
+        {"CookieSession": ("users:write",)},
+        {"OAuth2PasswordBearer": ("users:admin",)},
+        {"CookieSession": ("users:admin",)},
+    ),
     success_status=204,
-    statuses=(204, 401, 404, 422, 500),
+    statuses=(204, 400, 401, 403, 404, 413, 415, 422, 429, 500, 503),
 )
 
 
@@ -77,13 +82,33 @@ OP_GET_USER = OperationInfo(
     method="GET",
     path="/users/{user_id}",
     tag="users",
-    security=({"OAuth2PasswordBearer": ()}, {"CookieSession": ()}),
+    security=(
+        {"OAuth2PasswordBearer": ("users:read",)},
+        {"CookieSession": ("users:read",)},
+        {"OAuth2PasswordBearer": ("users:admin",)},
+        {"CookieSession": ("users:admin",)},
+    ),
     success_status=200,
-    statuses=(200, 401, 404, 422, 500),
+    statuses=(200, 401, 403, 404, 422, 500),
 )
 
 
 class GetUserParameters(BaseModel):
+    user_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+
+
+OP_UPDATE_USER = OperationInfo(
+    operation_id="updateUser",
+    method="PATCH",
+    path="/users/{user_id}",
+    tag="users",
+    security=({"OAuth2PasswordBearer": ("users:admin",)}, {"CookieSession": ("users:admin",)}),
+    success_status=200,
+    statuses=(200, 400, 401, 403, 404, 409, 413, 415, 422, 500),
+)
+
+
+class UpdateUserParameters(BaseModel):
     user_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
 
 
@@ -94,6 +119,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
     OP_UPDATE_CURRENT_USER,
     OP_DELETE_USER,
     OP_GET_USER,
+    OP_UPDATE_USER,
 )
 
 _LIST_USERS_PARAMETERS = _rt.Parameters(
@@ -130,6 +156,7 @@ _DELETE_USER_PARAMETERS = _rt.Parameters(
     DeleteUserParameters,
     (_rt.Param("user_id", "path", "user_id", "user_id"),),
 )
+_DELETE_USER_BODY = _rt.OptionalJsonBody(TypeAdapter(models.AccountDeletion))
 _DELETE_USER_RESPONDER = _rt.Responder(
     OP_DELETE_USER,
     None,
@@ -141,6 +168,16 @@ _GET_USER_PARAMETERS = _rt.Parameters(
 )
 _GET_USER_RESPONDER = _rt.Responder(
     OP_GET_USER,
+    TypeAdapter(models.User),
+)
+
+_UPDATE_USER_PARAMETERS = _rt.Parameters(
+    UpdateUserParameters,
+    (_rt.Param("user_id", "path", "user_id", "user_id"),),
+)
+_UPDATE_USER_BODY = _rt.JsonBody(TypeAdapter(models.UserAdminUpdate))
+_UPDATE_USER_RESPONDER = _rt.Responder(
+    OP_UPDATE_USER,
     TypeAdapter(models.User),
 )
 
@@ -160,12 +197,15 @@ def bind(service: UsersService, authenticator: Authenticator | None = None) -> t
     async def update_current_user(ctx: RequestContext, p: None, body: models.UserUpdate) -> object:
         return await service.update_current_user(ctx, body=body)
 
-    async def delete_user(ctx: RequestContext, p: DeleteUserParameters, body: None) -> object:
-        await service.delete_user(ctx, user_id=p.user_id)
+    async def delete_user(ctx: RequestContext, p: DeleteUserParameters, body: models.AccountDeletion | None) -> object:
+        await service.delete_user(ctx, user_id=p.user_id, body=body)
         return None
 
     async def get_user(ctx: RequestContext, p: GetUserParameters, body: None) -> object:
         return await service.get_user(ctx, user_id=p.user_id)
+
+    async def update_user(ctx: RequestContext, p: UpdateUserParameters, body: models.UserAdminUpdate) -> object:
+        return await service.update_user(ctx, user_id=p.user_id, body=body)
 
     return (
         _rt.Endpoint(
@@ -208,7 +248,7 @@ def bind(service: UsersService, authenticator: Authenticator | None = None) -> t
             OP_DELETE_USER,
             delete_user,
             parameters=_DELETE_USER_PARAMETERS,
-            body=_rt.NoBody(),
+            body=_DELETE_USER_BODY,
             responder=_DELETE_USER_RESPONDER,
             authenticator=authenticator,
             implemented=type(service).delete_user is not UnimplementedUsersService.delete_user,
@@ -222,6 +262,15 @@ def bind(service: UsersService, authenticator: Authenticator | None = None) -> t
             authenticator=authenticator,
             implemented=type(service).get_user is not UnimplementedUsersService.get_user,
         ),
+        _rt.Endpoint(
+            OP_UPDATE_USER,
+            update_user,
+            parameters=_UPDATE_USER_PARAMETERS,
+            body=_UPDATE_USER_BODY,
+            responder=_UPDATE_USER_RESPONDER,
+            authenticator=authenticator,
+            implemented=type(service).update_user is not UnimplementedUsersService.update_user,
+        ),
     )
 
 
@@ -233,5 +282,6 @@ __all__ = [
     "OP_LIST_USERS",
     "OP_READ_CURRENT_USER",
     "OP_UPDATE_CURRENT_USER",
+    "OP_UPDATE_USER",
     "bind",
 ]

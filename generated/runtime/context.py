@@ -32,6 +32,8 @@ class OperationInfo:
     success_status: int
     # Statuses a service may choose with `ctx.status_code`; None when `default` allows any.
     statuses: tuple[int, ...] | None = None
+    # The request body is an upload (multipart/form-data or application/octet-stream): the larger size limit applies.
+    accepts_upload: bool = False
 
     def __hash__(self) -> int:
         # `security` holds mappings; an operation is identified by its method and path.
@@ -89,13 +91,15 @@ class RequestContext:
     """Per-request state a service may read (caller, client) and set (status, headers, cookies, background tasks).
 
     `client_host` is the peer address as the server saw it (a trusted proxy layer may have rewritten it);
-    `secure` says whether the request arrived over https.
+    `secure` says whether the request arrived over https; `request_headers` are the request's own headers
+    (case-insensitive), for checks a contract cannot declare as parameters, such as `Origin` and `Sec-Fetch-Site`.
     """
 
     operation: OperationInfo
     principal: Principal | None = None
     client_host: str | None = None
     secure: bool = False
+    request_headers: Mapping[str, str] = field(default_factory=dict)
     status_code: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     cookies: list[Cookie] = field(default_factory=list)

@@ -80,7 +80,8 @@ def _satisfies(alternative: Mapping[str, tuple[str, ...]], via: Via, scopes: fro
 class TokenAuthenticator:
     """The app's Authenticator: Bearer header or session cookie, checked against the account on every request.
 
-    Missing credentials on a protected operation: 401. Bad ones: 401 (even where anonymous access is allowed).
+    Missing credentials on a protected operation: 401. Bad ones: 401, even where anonymous access is allowed —
+    except an expired or revoked session cookie there, which counts as no credentials.
     Valid but lacking a scope: 403 `insufficient_scope`. Cookie sessions must pass the CSRF check on unsafe methods.
     """
 
@@ -98,8 +99,15 @@ class TokenAuthenticator:
             if anonymous_allowed:
                 return None
             raise Unauthorized("this operation needs a bearer token or a session cookie")
-        claims = self._verified(credentials.token)
-        scopes = await self._current_scopes(claims)
+        try:
+            claims = self._verified(credentials.token)
+            scopes = await self._current_scopes(claims)
+        except Unauthorized:
+            if anonymous_allowed and credentials.via == "cookie":
+                # A stale session cookie is no credential: the browser keeps sending it until told otherwise,
+                # and the operation (logout) can then clear it.
+                return None
+            raise
         if credentials.via == "cookie" and request.method not in SAFE_METHODS:
             _check_csrf(request, claims)
         principal = Principal(
@@ -130,7 +138,7 @@ class TokenAuthenticator:
         if not rows or not rows[0][0]:
             raise Unauthorized("the account of this token no longer exists", invalid_token=True)
         _, scopes, session_id, revoked_at = rows[0]
-        if claims.session_id is not None and (session_id is None or revoked_at is not None):
+        if session_id is None or revoked_at is not None:
             raise Unauthorized("this session has ended", invalid_token=True)
         return claims.scopes & frozenset(scopes)
 

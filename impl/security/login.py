@@ -1,15 +1,18 @@
-"""Checking a username and password: brute-force limits, constant-time failure, transparent rehash."""
+"""Checking passwords: brute-force quotas reserved before hashing, constant-time failure, transparent rehash."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select, update
 
 from impl.db import Database
 from impl.problems import TooManyRequests
+from impl.security.emails import email_key
 from impl.security.passwords import PasswordHasher
-from impl.security.ratelimit import LoginRateLimiter
+from impl.security.ratelimit import AttemptLimiter, Quota
+from impl.settings import Settings
 from impl.tables import UserRow, table_of
 
 _users = table_of(UserRow)
@@ -31,47 +34,67 @@ class Account:
     scopes: frozenset[str]
 
 
-def email_key(email: str) -> str:
-    """The case-insensitive identity of an e-mail address (uniqueness and login both use it)."""
-    return email.strip().casefold()
-
-
 class CredentialChecker:
-    """Verifies credentials under per-username and per-address failure limits."""
+    """Verifies passwords, each guess reserved against the brute-force quotas before it is hashed.
 
-    def __init__(
-        self,
-        database: Database,
-        hasher: PasswordHasher,
-        *,
-        per_user: LoginRateLimiter,
-        per_address: LoginRateLimiter,
-    ) -> None:
+    Quotas per guess: (account, client address) — the one a guesser exhausts quickly, and only from their own
+    address, so the owner elsewhere is not locked out; the account's total from every address (a much higher
+    ceiling, against a guesser spread over many addresses); and the client address across accounts.
+    """
+
+    def __init__(self, database: Database, hasher: PasswordHasher, limiter: AttemptLimiter, settings: Settings) -> None:
         self._database = database
         self._hasher = hasher
-        self._per_user = per_user
-        self._per_address = per_address
+        self._limiter = limiter
+        self._settings = settings
 
     async def check(self, username: str, password: str, *, client_ip: str | None) -> Account:
         """The account for these credentials; raises TooManyRequests (429) or LoginFailed."""
-        limits = [(self._per_user, f"user:{email_key(username)}")]
-        if client_ip:
-            limits.append((self._per_address, f"ip:{client_ip}"))
-        for limiter, key in limits:
-            wait = await limiter.retry_after(key)
-            if wait is not None:
-                raise TooManyRequests(f"too many failed logins; retry in {wait} seconds", retry_after=wait)
+        key = email_key(username)
         async with self._database.connect() as conn:
-            row = (await conn.execute(_BY_EMAIL, {"email_key": email_key(username)})).one_or_none()
+            row = (await conn.execute(_BY_EMAIL, {"email_key": key})).one_or_none()
         # The hash is checked even for unknown users, against a dummy: equal work, equal timing.
-        valid, new_hash = await self._hasher.verify(password, None if row is None else row.password_hash)
+        stored = None if row is None else row.password_hash
+        valid, new_hash = await self._guarded(key, client_ip, lambda: self._hasher.verify(password, stored))
         if row is None or not valid or not row.is_active:
-            for limiter, key in limits:
-                await limiter.record_failure(key)
             raise LoginFailed
         if new_hash is not None:
             async with self._database.connect() as conn:
                 await conn.execute(_REHASH, {"user_id": row.id, "password_hash": new_hash})
                 await conn.commit()
-        await self._per_user.reset(limits[0][1])
         return Account(user_id=row.id, scopes=frozenset(row.scopes))
+
+    async def confirm(self, email: str, password_hash: str, password: str, *, client_ip: str | None) -> bool:
+        """Whether `password` is the account's current one; a wrong one counts as a failed login of the account."""
+        valid, _ = await self._guarded(
+            email_key(email), client_ip, lambda: self._hasher.verify(password, password_hash)
+        )
+        return valid
+
+    async def _guarded(
+        self, account: str, client_ip: str | None, verify: Callable[[], Awaitable[tuple[bool, str | None]]]
+    ) -> tuple[bool, str | None]:
+        quotas = self._quotas(account, client_ip)
+        wait = await self._limiter.reserve(quotas)
+        if wait is not None:
+            raise TooManyRequests(f"too many failed password attempts; retry in {wait} seconds", retry_after=wait)
+        try:
+            valid, new_hash = await verify()
+        except BaseException:
+            await self._limiter.release(quotas)  # nothing was evaluated (e.g. no hashing capacity): not a guess
+            raise
+        if valid:
+            # A right password is not a failure: this address starts afresh, the other counters get it back.
+            await self._limiter.reset(quotas[0])
+            await self._limiter.release(quotas[1:])
+        return valid, new_hash
+
+    def _quotas(self, account: str, client_ip: str | None) -> tuple[Quota, ...]:
+        settings = self._settings
+        window = settings.login_failure_window_seconds
+        address = client_ip or "unknown"
+        return (
+            Quota(f"login:{account}|{address}", settings.login_failures_per_user, window),
+            Quota(f"login:{account}", settings.login_failures_per_user_total, window),
+            Quota(f"login-address:{address}", settings.login_failures_per_ip, window),
+        )

@@ -1,11 +1,16 @@
-"""Brute-force protection for login: failed attempts per key in a fixed window, in memory or in Redis."""
+"""Attempt limits (login guesses, sign-ups, notifications): reserved atomically before the work, in memory or Redis.
+
+An attempt is counted *before* the expensive work it guards (a password hash takes tens of milliseconds), in one
+atomic step across every quota it is charged to: twenty concurrent guesses can never all see "4 of 5 used". When
+the attempt turns out not to be a failure (the password was right), the caller gives the reservation back.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -14,21 +19,44 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_KEYS = 100_000
 
-# INCR and the first EXPIRE in one atomic step, so a crash between them can never leave a counter without expiry.
-# `TTL == -1` (not just `n == 1`) also repairs a key that somehow lost its expiry, instead of locking it out forever.
-_RECORD_FAILURE_LUA = """
-local n = redis.call('INCR', KEYS[1])
-if redis.call('TTL', KEYS[1]) == -1 then
-    redis.call('EXPIRE', KEYS[1], ARGV[1])
+# Check every quota, then count the attempt against all of them, in one atomic step (a Lua script runs alone).
+# Returns 0 when reserved, else the milliseconds until the longest-blocking exhausted quota's window ends.
+# A counter without expiry (`PTTL == -1`) is given its window again rather than blocking forever.
+_RESERVE_LUA = """
+local wait = 0
+for i, key in ipairs(KEYS) do
+    local window_ms = tonumber(ARGV[2 * i]) * 1000
+    if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[2 * i - 1]) then
+        local ttl = redis.call('PTTL', key)
+        if ttl < 0 then
+            redis.call('PEXPIRE', key, window_ms)
+            ttl = window_ms
+        end
+        if ttl > wait then wait = ttl end
+    end
 end
-return n
+if wait > 0 then return wait end
+for i, key in ipairs(KEYS) do
+    redis.call('INCR', key)
+    if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, tonumber(ARGV[2 * i]) * 1000) end
+end
+return 0
+"""
+# Give one reserved attempt back to each counter (the last one deletes the key, ending its window).
+_RELEASE_LUA = """
+for _, key in ipairs(KEYS) do
+    local n = tonumber(redis.call('GET', key) or '0')
+    if n > 1 then redis.call('DECR', key) elseif n == 1 then redis.call('DEL', key) end
+end
+return 0
 """
 
 
 @dataclass(frozen=True, slots=True)
-class FailureWindow:
-    """`limit` failures within `window_seconds` of a key's first failure block that key until the window ends."""
+class Quota:
+    """At most `limit` attempts against `key` within `window_seconds` of its first one; then it waits the rest."""
 
+    key: str
     limit: int
     window_seconds: int
 
@@ -39,19 +67,20 @@ class FailureWindow:
             raise ValueError(f"window_seconds must be >= 1, got {self.window_seconds}")
 
 
-class LoginRateLimiter(Protocol):
-    """Counts failed logins per key; a key with `limit` failures in its current window is refused until it ends."""
+class AttemptLimiter(Protocol):
+    """Counts attempts per key in fixed windows; shared by every worker when backed by Redis."""
 
-    async def retry_after(self, key: str) -> int | None:
-        """Seconds (>= 1) `key` must still wait when it already has `limit` failures in its window, else None."""
+    async def reserve(self, quotas: Sequence[Quota]) -> int | None:
+        """Count one attempt against every quota, atomically; or, when any is used up, count nothing and return
+        the seconds (>= 1) until it frees up."""
         ...
 
-    async def record_failure(self, key: str) -> None:
-        """Count one failed attempt for `key`, opening a new window if none is running."""
+    async def release(self, quotas: Sequence[Quota]) -> None:
+        """Give back one attempt reserved against each quota (it was not a failure)."""
         ...
 
-    async def reset(self, key: str) -> None:
-        """Forget `key`'s failures (after a successful login)."""
+    async def reset(self, quota: Quota) -> None:
+        """Forget every attempt against `quota`'s key."""
         ...
 
     async def aclose(self) -> None:
@@ -71,123 +100,133 @@ class _Entry:
     expires_at: float
 
 
-class InMemoryLoginRateLimiter:
-    """One process's counters: correct for a single worker only, since each worker would count on its own."""
+class InMemoryAttemptLimiter:
+    """One process's counters: correct for a single worker only, since each worker would count on its own.
 
-    def __init__(
-        self,
-        window: FailureWindow,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        max_keys: int = DEFAULT_MAX_KEYS,
-    ) -> None:
+    No method awaits anything: each runs to completion on the event loop, so reservations never interleave.
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic, max_keys: int = DEFAULT_MAX_KEYS) -> None:
         if max_keys < 1:
             raise ValueError(f"max_keys must be >= 1, got {max_keys}")
-        self._window = window
         self._clock = clock
         self._max_keys = max_keys
-        # Insertion order is window-start order (an expired entry is removed before its key starts a new window) and
-        # every window has the same length, so expired entries are always a prefix and the first entry the oldest.
-        self._entries: dict[str, _Entry] = {}
+        # One dict per window length: within one, insertion order is expiry order (an expired entry is removed
+        # before its key starts a new window), so expired entries are a prefix and the first one expires first.
+        self._windows: dict[int, dict[str, _Entry]] = {}
+        self._size = 0
 
-    # No method awaits anything: each runs to completion on the event loop, so concurrent calls never interleave.
-
-    async def retry_after(self, key: str) -> int | None:
-        """Seconds (>= 1) `key` must still wait when it already has `limit` failures in its window, else None."""
+    async def reserve(self, quotas: Sequence[Quota]) -> int | None:
+        _check_distinct(quotas)
         now = self._clock()
         self._prune(now)
-        entry = self._entries.get(_digest(key))
-        if entry is None or entry.count < self._window.limit:
-            return None
-        return max(1, math.ceil(entry.expires_at - now))
+        entries = [self._live(quota, now) for quota in quotas]
+        waits = [
+            entry.expires_at - now
+            for quota, entry in zip(quotas, entries, strict=True)
+            if entry is not None and entry.count >= quota.limit
+        ]
+        if waits:
+            return max(1, math.ceil(max(waits)))
+        for quota, entry in zip(quotas, entries, strict=True):
+            if entry is not None:
+                entry.count += 1
+            else:
+                window = self._windows.setdefault(quota.window_seconds, {})
+                window[_digest(quota.key)] = _Entry(count=1, expires_at=now + quota.window_seconds)
+                self._size += 1
+        while self._size > self._max_keys:
+            # Under a flood of distinct keys, forget the window that ends first rather than grow without bound.
+            self._evict_first_to_expire()
+        return None
 
-    async def record_failure(self, key: str) -> None:
-        """Count one failed attempt for `key`, opening a new window if none is running."""
+    async def release(self, quotas: Sequence[Quota]) -> None:
         now = self._clock()
-        self._prune(now)
-        digest = _digest(key)
-        entry = self._entries.get(digest)
-        if entry is not None:
-            entry.count += 1
-            return
-        self._entries[digest] = _Entry(count=1, expires_at=now + self._window.window_seconds)
-        if len(self._entries) > self._max_keys:
-            # Under a flood of distinct keys, forget the oldest window rather than grow without bound.
-            del self._entries[next(iter(self._entries))]
+        for quota in quotas:
+            entry = self._live(quota, now)
+            if entry is not None:
+                entry.count -= 1
+                if entry.count <= 0:
+                    self._remove(quota.window_seconds, _digest(quota.key))
 
-    async def reset(self, key: str) -> None:
-        """Forget `key`'s failures (after a successful login)."""
-        self._entries.pop(_digest(key), None)
+    async def reset(self, quota: Quota) -> None:
+        if self._windows.get(quota.window_seconds, {}).get(_digest(quota.key)) is not None:
+            self._remove(quota.window_seconds, _digest(quota.key))
 
     async def aclose(self) -> None:
-        """Drop every counter; nothing else to release."""
-        self._entries.clear()
+        self._windows.clear()
+        self._size = 0
+
+    def _live(self, quota: Quota, now: float) -> _Entry | None:
+        digest = _digest(quota.key)
+        entry = self._windows.get(quota.window_seconds, {}).get(digest)
+        if entry is not None and entry.expires_at <= now:
+            self._remove(quota.window_seconds, digest)
+            return None
+        return entry
+
+    def _remove(self, window_seconds: int, digest: str) -> None:
+        del self._windows[window_seconds][digest]
+        self._size -= 1
 
     def _prune(self, now: float) -> None:
-        """Remove expired entries: a prefix of the dict, so this costs O(expired), not O(size)."""
-        while self._entries:
-            digest, entry = next(iter(self._entries.items()))
-            if entry.expires_at > now:
-                return
-            del self._entries[digest]
+        """Remove expired windows from the front of each window length; bounded work per call."""
+        for entries in self._windows.values():
+            for _ in range(16):
+                if not entries:
+                    break
+                digest, entry = next(iter(entries.items()))
+                if entry.expires_at > now:
+                    break
+                del entries[digest]
+                self._size -= 1
+
+    def _evict_first_to_expire(self) -> None:
+        fronts = [(next(iter(entries.items())), length) for length, entries in self._windows.items() if entries]
+        (digest, _), length = min(fronts, key=lambda front: front[0][1].expires_at)
+        self._remove(length, digest)
 
 
-class RedisLoginRateLimiter:
+def _check_distinct(quotas: Sequence[Quota]) -> None:
+    # One key twice in a call would be counted once or twice depending on the backend: a caller's mistake.
+    if len({quota.key for quota in quotas}) != len(quotas):
+        raise ValueError("each quota of one reservation needs its own key")
+
+
+class RedisAttemptLimiter:
     """Counters in Redis, shared by every worker process; Redis expiry ends each window, so nothing needs pruning."""
 
-    def __init__(self, redis: Redis, window: FailureWindow, *, prefix: str = "login-failures:") -> None:
+    def __init__(self, redis: Redis, *, prefix: str = "attempts:") -> None:
         self._redis = redis
-        self._window = window
         self._prefix = prefix
-        self._record = redis.register_script(_RECORD_FAILURE_LUA)
+        self._reserve = redis.register_script(_RESERVE_LUA)
+        self._release = redis.register_script(_RELEASE_LUA)
 
     def _key(self, key: str) -> str:
         return self._prefix + _digest(key)
 
-    async def retry_after(self, key: str) -> int | None:
-        """Seconds (>= 1) `key` must still wait when it already has `limit` failures in its window, else None."""
-        redis_key = self._key(key)
-        # MULTI: count and TTL come from the same instant, so a key expiring in between cannot be misread.
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.get(redis_key)
-            pipe.pttl(redis_key)
-            raw_count, pttl = await pipe.execute()
-        if raw_count is None or int(raw_count) < self._window.limit:
-            return None
-        if pttl == -1:
-            # A counter without expiry would block forever: give it a fresh window instead.
-            await self._redis.expire(redis_key, self._window.window_seconds)
-            return self._window.window_seconds
-        if pttl < 0:
-            return None
-        return max(1, math.ceil(int(pttl) / 1000))
+    async def reserve(self, quotas: Sequence[Quota]) -> int | None:
+        _check_distinct(quotas)
+        args = [value for quota in quotas for value in (quota.limit, quota.window_seconds)]
+        wait_ms = int(await self._reserve(keys=[self._key(quota.key) for quota in quotas], args=args))
+        return None if wait_ms == 0 else max(1, math.ceil(wait_ms / 1000))
 
-    async def record_failure(self, key: str) -> None:
-        """Count one failed attempt for `key`, opening a new window if none is running."""
-        await self._record(keys=[self._key(key)], args=[self._window.window_seconds])
+    async def release(self, quotas: Sequence[Quota]) -> None:
+        await self._release(keys=[self._key(quota.key) for quota in quotas], args=[])
 
-    async def reset(self, key: str) -> None:
-        """Forget `key`'s failures (after a successful login)."""
-        await self._redis.delete(self._key(key))
+    async def reset(self, quota: Quota) -> None:
+        await self._redis.delete(self._key(quota.key))
 
     async def aclose(self) -> None:
-        """Close the Redis client (the limiter owns it: `build_rate_limiter` created it)."""
+        """Close the Redis client (the limiter owns it: `build_attempt_limiter` created it)."""
         await self._redis.aclose()
 
 
-def build_rate_limiter(redis_url: str | None, window: FailureWindow) -> LoginRateLimiter:
+def build_attempt_limiter(redis_url: str | None) -> AttemptLimiter:
     """A Redis-backed limiter when `redis_url` is set (required with several workers), else an in-memory one."""
     if redis_url:
         # Imported here: the client library adds ~20 MB to every worker that does not use it.
         from redis.asyncio import from_url
 
-        return RedisLoginRateLimiter(from_url(redis_url), window)
-    return InMemoryLoginRateLimiter(window)
-
-
-def limiter_keys(username: str, client_ip: str | None) -> tuple[str, ...]:
-    """The keys one login attempt counts against: the normalised username, and the client IP when known."""
-    user_key = "user:" + username.casefold().strip()
-    if not client_ip:
-        return (user_key,)
-    return (user_key, "ip:" + client_ip)
+        return RedisAttemptLimiter(from_url(redis_url))
+    return InMemoryAttemptLimiter()

@@ -11,10 +11,11 @@ from sqlalchemy import bindparam, insert, select, update
 from impl.db import DbConnection
 from impl.problems import OAuthError
 from impl.security.tokens import hash_secret, new_secret
-from impl.tables import RefreshTokenRow, SessionRow, table_of
+from impl.tables import RefreshTokenRow, SessionRow, UserRow, table_of
 
 _sessions = table_of(SessionRow)
 _refresh = table_of(RefreshTokenRow)
+_users = table_of(UserRow)
 _OPEN = insert(_sessions)
 _ISSUE = insert(_refresh)
 _LOOKUP = (
@@ -26,8 +27,11 @@ _LOOKUP = (
         _sessions.c.user_id,
         _sessions.c.scope,
         _sessions.c.revoked_at,
+        _users.c.is_active,
+        _users.c.scopes.label("account_scopes"),
     )
     .join(_sessions, _sessions.c.id == _refresh.c.session_id)
+    .join(_users, _users.c.id == _sessions.c.user_id)
     .where(_refresh.c.token_hash == bindparam("token_hash"))
 )
 _MARK_USED = (
@@ -48,7 +52,7 @@ def _now() -> dt.datetime:
 
 @dataclass(frozen=True, slots=True)
 class Grant:
-    """What a valid refresh token entitles its holder to."""
+    """What a valid refresh token entitles its holder to: the session's scopes the account still has."""
 
     user_id: int
     session_id: str
@@ -87,6 +91,8 @@ class SessionStore:
         row = (await self._conn.execute(_LOOKUP, {"token_hash": hash_secret(refresh_token)})).one_or_none()
         if row is None or row.revoked_at is not None:
             raise OAuthError("invalid_grant", "the refresh token is invalid or revoked")
+        if not row.is_active:
+            raise OAuthError("invalid_grant", "the account is deactivated")
         now = _now()
         if row.used_at is not None:
             await self._revoke_and_commit(row.session_id)
@@ -99,7 +105,8 @@ class SessionStore:
             await self._conn.rollback()
             await self._revoke_and_commit(row.session_id)
             raise OAuthError("invalid_grant", "the refresh token was already used; its session is revoked")
-        return Grant(user_id=row.user_id, session_id=row.session_id, scope=frozenset(row.scope.split()))
+        scope = frozenset(row.scope.split()) & frozenset(row.account_scopes)
+        return Grant(user_id=row.user_id, session_id=row.session_id, scope=scope)
 
     async def revoke(self, session_id: str) -> None:
         """End a session: its refresh tokens and the access tokens naming it stop working."""

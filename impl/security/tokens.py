@@ -19,7 +19,8 @@ ALGORITHM = "HS256"
 MAX_TOKEN_LENGTH = 4096
 _USER_ID = re.compile(r"[1-9][0-9]{0,18}")
 MAX_USER_ID = 2**63 - 1
-_REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti", "scope"]
+# `sid` too: every access token names its session, so every token can be revoked.
+_REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti", "scope", "sid"]
 
 
 class InvalidToken(Exception):
@@ -33,7 +34,7 @@ class AccessClaims:
     subject: str
     scopes: frozenset[str]
     token_id: str
-    session_id: str | None
+    session_id: str
     csrf_hash: str | None
     expires_at: float = 0.0  # `exp`, seconds since the epoch
 
@@ -68,7 +69,7 @@ class TokenCodec:
     VERIFIED_CACHE_SIZE = 4096
 
     def __init__(self, settings: Settings) -> None:
-        self._key = settings.secret_key.get_secret_value()
+        self._key = settings.signing_key.get_secret_value()
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
         self._leeway = settings.jwt_leeway_seconds
@@ -80,11 +81,11 @@ class TokenCodec:
         subject: str,
         scopes: frozenset[str],
         ttl_seconds: int,
-        session_id: str | None = None,
+        session_id: str,
         csrf_hash: str | None = None,
         now: dt.datetime | None = None,
     ) -> IssuedToken:
-        """A signed access token for `subject` with `scopes`, valid `ttl_seconds` from `now`."""
+        """A signed access token of session `session_id` for `subject` with `scopes`, valid `ttl_seconds`."""
         issued = now or dt.datetime.now(dt.UTC)
         claims: dict[str, object] = {
             "iss": self._issuer,
@@ -95,9 +96,8 @@ class TokenCodec:
             "exp": issued + dt.timedelta(seconds=ttl_seconds),
             "jti": uuid.uuid4().hex,
             "scope": " ".join(sorted(scopes)),
+            "sid": session_id,
         }
-        if session_id is not None:
-            claims["sid"] = session_id
         if csrf_hash is not None:
             claims["csrf"] = csrf_hash
         return IssuedToken(jwt.encode(claims, self._key, algorithm=ALGORITHM), ttl_seconds)
@@ -137,7 +137,7 @@ class TokenCodec:
             raise InvalidToken("malformed subject")
         if not isinstance(scope, str):
             raise InvalidToken("malformed scope")
-        if not all(isinstance(value, str | None) for value in (session_id, csrf_hash)):
+        if not isinstance(session_id, str) or not session_id or not isinstance(csrf_hash, str | None):
             raise InvalidToken("malformed session claims")
         return AccessClaims(
             subject=subject,

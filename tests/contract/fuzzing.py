@@ -23,7 +23,7 @@ import pytest
 import schemathesis
 from schemathesis import Case, GenerationMode
 from schemathesis.config import SchemathesisConfig
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from generated import OPERATIONS, implemented_operations
@@ -32,7 +32,8 @@ from impl.app import create_app
 from impl.security.authenticator import CSRF_HEADER, SESSION_COOKIE
 from impl.security.passwords import PasswordHasher
 from impl.security.tokens import TokenCodec, hash_secret
-from impl.tables import Base, UserRow
+from impl.settings import DEFAULT_SCOPES
+from impl.tables import Base, SessionRow, UserRow
 from tests.contract.contract import contract
 from tests.contract.live_server import serve
 from tests.databases import REPO_ROOT, make_settings
@@ -60,10 +61,17 @@ IMPLEMENTED_IDS = sorted(op.operation_id for op in IMPLEMENTED)
 # Schemathesis applies auth while it builds cases, partly at collection time, before any fixture runs: the
 # token is therefore minted now, for an administrator account the `live_url` fixture creates with this id.
 FUZZER_ID = 2**62  # far above any id the sequences reach while fuzzing creates users
+FUZZER_SESSION = "00000000-0000-4000-8000-00000000f022"
 FUZZER_CSRF = "fuzzer-csrf-token"
 FUZZER_TOKEN = (
     TokenCodec(make_settings("sqlite+aiosqlite://"))
-    .issue(subject=str(FUZZER_ID), scopes=SCOPES, ttl_seconds=3600, csrf_hash=hash_secret(FUZZER_CSRF))
+    .issue(
+        subject=str(FUZZER_ID),
+        scopes=SCOPES,
+        ttl_seconds=3600,
+        session_id=FUZZER_SESSION,
+        csrf_hash=hash_secret(FUZZER_CSRF),
+    )
     .token
 )
 
@@ -111,12 +119,22 @@ def _seed_users(database_url: str) -> tuple[dict[str, object], ...]:
     common = {"password_hash": password_hash, "is_active": True, "created_at": now, "updated_at": now}
     return (
         {"id": FUZZER_ID, "email": FUZZER, "email_key": FUZZER, "scopes": sorted(SCOPES), **common},
-        {"id": FUZZER_ID - 1, "email": ALICE, "email_key": ALICE, "scopes": ["items:read", "items:write"], **common},
+        {"id": FUZZER_ID - 1, "email": ALICE, "email_key": ALICE, "scopes": sorted(DEFAULT_SCOPES), **common},
     )
 
 
+def _fuzzer_session() -> dict[str, object]:
+    """The session the fuzzer's token names (every access token names one)."""
+    return {
+        "id": FUZZER_SESSION,
+        "user_id": FUZZER_ID,
+        "scope": " ".join(sorted(SCOPES)),
+        "created_at": dt.datetime.now(dt.UTC),
+    }
+
+
 def _reset(database_url: str, *, seed: bool = True) -> None:
-    """Empty every table, then (unless told not to) put back the seeded users."""
+    """Empty every table, then (unless told not to) put back the seeded users and the fuzzer's session."""
     users = list(_seed_users(database_url)) if seed else []
 
     async def empty() -> None:
@@ -126,9 +144,22 @@ def _reset(database_url: str, *, seed: bool = True) -> None:
                 await conn.execute(delete(table))
             if users:
                 await conn.execute(insert(UserRow), users)
+                await conn.execute(insert(SessionRow), [_fuzzer_session()])
         await engine.dispose()
 
     asyncio.run(empty())
+
+
+def _reopen_fuzzer_session(database_url: str) -> None:
+    """Undo a fuzzed `POST /logout`, which ends the session the fuzzer's own token names."""
+
+    async def reopen() -> None:
+        engine = create_async_engine(database_url)
+        async with engine.begin() as conn:
+            await conn.execute(update(SessionRow).where(SessionRow.id == FUZZER_SESSION).values(revoked_at=None))
+        await engine.dispose()
+
+    asyncio.run(reopen())
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +167,11 @@ def live_url(database_url: str) -> Iterator[str]:
     """The app on a real socket, backed by the current test database, with the seeded users."""
     _reset(database_url)
     # Brute-force limits would make replayed scenarios answer differently; tests/e2e/test_passwords.py covers them.
-    unlimited = {"login_failures_per_user": 10**6, "login_failures_per_ip": 10**6}
+    unlimited = {
+        "login_failures_per_user": 10**6,
+        "login_failures_per_user_total": 10**6,
+        "login_failures_per_ip": 10**6,
+    }
     with serve(create_app(make_settings(database_url, **unlimited))) as url:
         yield url
     # The session database is shared with the modules that run next in this process: leave it empty.
@@ -154,6 +189,8 @@ def test_operation_conforms_to_contract(case: Case, live_url: str, database_url:
     response = case.call_and_validate(base_url=live_url)
     if 200 <= response.status_code < 300:
         successes[(database_url, _operation_id(case))] += 1
+        if _operation_id(case) == "logout":
+            _reopen_fuzzer_session(database_url)
 
 
 def _linked_tags() -> list[str]:

@@ -22,7 +22,10 @@ def _free_port() -> int:
 @contextmanager
 def serve(app: FastAPI, *, startup_timeout: float = 20.0) -> Iterator[str]:
     """Serve `app` until the block ends; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning", access_log=False)
+    # As `make run` serves: uvicorn's own X-Forwarded-* rewriting off, the app's TRUSTED_PROXIES decide.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=_free_port(), log_level="warning", access_log=False, proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()

@@ -10,11 +10,17 @@ from tests.users import ALICE, PASSWORD, sign_up
 async def test_swagger_ui_style_token_request_is_accepted_and_the_token_works(client: httpx.AsyncClient) -> None:
     await sign_up(client, ALICE)
     # What Swagger UI 5 posts for the password flow with no client credentials configured.
-    form = {"grant_type": "password", "username": ALICE, "password": PASSWORD, "scope": "items:read", "client_id": ""}
+    form = {
+        "grant_type": "password",
+        "username": ALICE,
+        "password": PASSWORD,
+        "scope": "items:read users:read",
+        "client_id": "",
+    }
     response = await client.post("/token", data=form)
     assert response.status_code == 200, response.text
     token = response.json()
-    assert token["scope"] == "items:read" and token["token_type"] == "bearer"
+    assert token["scope"] == "items:read users:read" and token["token_type"] == "bearer"
     me = await client.get("/users/me", headers={"Authorization": f"Bearer {token['access_token']}"})
     assert me.status_code == 200 and me.json()["email"] == ALICE
     # The narrowed token cannot write.

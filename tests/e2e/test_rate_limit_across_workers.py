@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 
 import httpx
@@ -74,3 +76,20 @@ async def test_a_success_resets_the_shared_username_counter(
         await _password_grant(two, email, "wrong password!")
     # Two more failures after the reset are still under the limit: the counter really started over.
     assert (await _password_grant(one, email, PASSWORD)).status_code == 200
+
+
+async def test_a_concurrent_burst_over_both_workers_is_evaluated_at_most_the_limit(
+    workers: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    one, two = workers
+    email = f"shared-{uuid.uuid4().hex}@example.com"
+    await sign_up(one, email)
+    # 19 wrong guesses and the right password, all at once, alternating between the workers: each guess is
+    # reserved in Redis (one Lua script) before it is hashed, so no worker can evaluate past the limit.
+    guesses = ["wrong password!"] * 19 + [PASSWORD]
+    responses = await asyncio.gather(
+        *(_password_grant(one if n % 2 else two, email, guess) for n, guess in enumerate(guesses))
+    )
+    statuses = Counter(response.status_code for response in responses)
+    assert statuses[400] + statuses[200] <= LIMIT, statuses
+    assert statuses[429] >= len(guesses) - LIMIT, statuses

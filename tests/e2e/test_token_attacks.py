@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import httpx
+import jwt
 import pytest
 from sqlalchemy import delete
 
@@ -63,7 +64,9 @@ def _claims(victim: Victim, **overrides: object) -> dict[str, object]:
         "nbf": now,
         "exp": now + 600,
         "jti": secrets.token_hex(16),
-        "scope": "items:read items:write",
+        "scope": "items:read items:write users:read users:write",
+        # The victim's real session: a forged token differs from a genuine one only where an attack says so.
+        "sid": jwt.decode(victim.token, options={"verify_signature": False})["sid"],
     }
     claims.update(overrides)
     return {name: value for name, value in claims.items() if value is not None}
@@ -190,6 +193,8 @@ TOKEN_ATTACKS: dict[str, Callable[[Victim], bytes]] = {
     "tampered_subject": lambda v: _bearer(_tampered(v, sub=str(v.user_id + 1))),
     "tampered_expiry": lambda v: _bearer(_tampered(v, exp=int(time.time()) + 10**8)),
     "missing_jti": lambda v: _bearer(_hs(_claims(v, jti=None), v.key)),
+    # Without `sid` a token could never be revoked: every access token must name its session.
+    "missing_session": lambda v: _bearer(_hs(_claims(v, sid=None), v.key)),
     "missing_exp": lambda v: _bearer(_hs(_claims(v, exp=None), v.key)),
     "missing_scope": lambda v: _bearer(_hs(_claims(v, scope=None), v.key)),
     "missing_aud": lambda v: _bearer(_hs(_claims(v, aud=None), v.key)),
@@ -230,7 +235,7 @@ async def target(database_url: str) -> AsyncIterator[Target]:
             user = await sign_up(client, ALICE)
             assert isinstance(user["id"], int)
             token = await get_token(client, ALICE)
-            yield Target(client, Victim(user["id"], token, settings.secret_key.get_secret_value()))
+            yield Target(client, Victim(user["id"], token, settings.signing_key.get_secret_value()))
     finally:
         async with app.state.database.connect() as conn:
             for table in reversed(Base.metadata.sorted_tables):
@@ -300,6 +305,7 @@ async def test_token_of_deleted_user_is_rejected_with_401(target: Target) -> Non
     client = target.client
     user = await sign_up(client, "carol@example.com")
     token = _bearer(await get_token(client, "carol@example.com", PASSWORD))
-    assert (await _send(client, "DELETE", f"/users/{user['id']}", None, token)).status_code == 204
+    deletion = {"current_password": PASSWORD}
+    assert (await _send(client, "DELETE", f"/users/{user['id']}", deletion, token)).status_code == 204
     for method, path, body in PROTECTED:
         _assert_invalid_token(await _send(client, method, path, body, token))

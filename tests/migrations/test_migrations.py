@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect
+from sqlalchemy import JSON, bindparam, inspect, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -51,3 +54,54 @@ def test_upgrade_downgrade_upgrade_and_check(fresh_database_url: str) -> None:
     assert _table_names(fresh_database_url) == set()
     command.upgrade(config, "head")
     command.check(config)
+
+
+def _scopes_of(async_url: str) -> dict[int, list[str]]:
+    async def read() -> dict[int, list[str]]:
+        engine = create_async_engine(async_url)
+        try:
+            async with engine.connect() as conn:
+                rows = (await conn.execute(text("SELECT id, scopes FROM users ORDER BY id"))).all()
+        finally:
+            await engine.dispose()
+        return {row[0]: json.loads(row[1]) if isinstance(row[1], str) else row[1] for row in rows}
+
+    return asyncio.run(read())
+
+
+def _insert_users(async_url: str, scopes: list[list[str]]) -> None:
+    async def write() -> None:
+        engine = create_async_engine(async_url)
+        try:
+            async with engine.begin() as conn:
+                for user_id, granted in enumerate(scopes, start=1):
+                    await conn.execute(
+                        text(
+                            "INSERT INTO users (id, email, email_key, password_hash, scopes, is_active, created_at,"
+                            " updated_at) VALUES (:id, :email, :email, 'x', :scopes, true, :now, :now)"
+                        ).bindparams(bindparam("scopes", type_=JSON().with_variant(JSONB(), "postgresql"))),
+                        {
+                            "id": user_id,
+                            "email": f"u{user_id}@example.com",
+                            "scopes": granted,
+                            "now": dt.datetime.now(dt.UTC),
+                        },
+                    )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(write())
+
+
+def test_existing_accounts_are_granted_the_account_scopes(fresh_database_url: str) -> None:
+    config = alembic_config(fresh_database_url)
+    command.upgrade(config, "0002")
+    _insert_users(fresh_database_url, [["items:read", "items:write"], ["items:read", "users:admin"]])
+    command.upgrade(config, "head")
+    account = ["notifications:send", "users:read", "users:write"]
+    assert _scopes_of(fresh_database_url) == {
+        1: sorted(["items:read", "items:write", *account]),
+        2: sorted(["items:read", "users:admin", *account]),
+    }
+    command.downgrade(config, "0002")
+    assert _scopes_of(fresh_database_url) == {1: ["items:read", "items:write"], 2: ["items:read", "users:admin"]}

@@ -25,14 +25,14 @@ CODEC = TokenCodec(make_settings("sqlite+aiosqlite:///:memory:", secret_key=SECR
 
 subjects = st.integers(min_value=1, max_value=2**63 - 1).map(str)  # user ids
 scope_sets = st.frozensets(st.sampled_from(SCOPES))
-session_ids = st.none() | st.uuids().map(str)
+session_ids = st.uuids().map(str)
 csrf_hashes = st.none() | st.text(max_size=40).map(hash_secret)
 
 
 @settings(max_examples=60, deadline=None)
 @given(subject=subjects, scopes=scope_sets, session_id=session_ids, csrf_hash=csrf_hashes)
 def test_issued_token_verifies_to_the_same_claims(
-    subject: str, scopes: frozenset[str], session_id: str | None, csrf_hash: str | None
+    subject: str, scopes: frozenset[str], session_id: str, csrf_hash: str | None
 ) -> None:
     issued = CODEC.issue(subject=subject, scopes=scopes, ttl_seconds=300, session_id=session_id, csrf_hash=csrf_hash)
     claims = CODEC.verify(issued.token)
@@ -53,9 +53,7 @@ def test_issued_token_verifies_to_the_same_claims(
 
 @settings(max_examples=60, deadline=None)
 @given(subject=subjects, scopes=scope_sets, session_id=session_ids, csrf_hash=csrf_hashes)
-def test_token_ids_are_unique(
-    subject: str, scopes: frozenset[str], session_id: str | None, csrf_hash: str | None
-) -> None:
+def test_token_ids_are_unique(subject: str, scopes: frozenset[str], session_id: str, csrf_hash: str | None) -> None:
     first = CODEC.issue(subject=subject, scopes=scopes, ttl_seconds=300, session_id=session_id, csrf_hash=csrf_hash)
     second = CODEC.issue(subject=subject, scopes=scopes, ttl_seconds=300, session_id=session_id, csrf_hash=csrf_hash)
     assert CODEC.verify(first.token).token_id != CODEC.verify(second.token).token_id
@@ -70,7 +68,7 @@ def test_token_ids_are_unique(
     data=st.data(),
 )
 def test_any_single_character_change_of_payload_or_signature_is_rejected(
-    subject: str, scopes: frozenset[str], session_id: str | None, segment: int, data: st.DataObject
+    subject: str, scopes: frozenset[str], session_id: str, segment: int, data: st.DataObject
 ) -> None:
     token = CODEC.issue(subject=subject, scopes=scopes, ttl_seconds=300, session_id=session_id).token
     parts = token.split(".")
@@ -87,7 +85,7 @@ def test_any_single_character_change_of_payload_or_signature_is_rejected(
 @settings(max_examples=60, deadline=None)
 @given(subject=subjects, scopes=scope_sets)
 def test_token_verified_under_another_key_is_rejected(subject: str, scopes: frozenset[str]) -> None:
-    token = CODEC.issue(subject=subject, scopes=scopes, ttl_seconds=300).token
+    token = CODEC.issue(subject=subject, scopes=scopes, ttl_seconds=300, session_id="s").token
     other = TokenCodec(make_settings("sqlite+aiosqlite:///:memory:", secret_key=SECRET + "!"))
     with pytest.raises(InvalidToken):
         other.verify(token)
@@ -129,7 +127,13 @@ def _passwords_for(draw: st.DrawFn, email: str) -> str:
 def test_password_policy_accepts_exactly_the_acceptable_passwords(data: st.DataObject, email: str) -> None:
     password = data.draw(_passwords_for(email), label="password")
     if _acceptable(password, email):
-        check_password_policy(password, email=email)
+        # Beyond these rules only guessability (zxcvbn, tests/unit/impl/test_password_policy.py) may refuse it.
+        try:
+            check_password_policy(password, email=email)
+        except InvalidRequest as exc:
+            errors = exc.extensions["errors"]
+            assert isinstance(errors, list)
+            assert all(str(error["msg"]).startswith("password is too easy to guess") for error in errors)
         return
     with pytest.raises(InvalidRequest) as raised:
         check_password_policy(password, email=email, field="new_password")
@@ -152,9 +156,23 @@ def test_a_cached_token_is_refused_once_it_expires() -> None:
 def test_the_verified_token_cache_stays_bounded() -> None:
     codec = TokenCodec(make_settings("sqlite+aiosqlite://"))
     tokens = [
-        codec.issue(subject="1", scopes=frozenset(), ttl_seconds=60).token
+        codec.issue(subject="1", scopes=frozenset(), ttl_seconds=60, session_id="s").token
         for _ in range(TokenCodec.VERIFIED_CACHE_SIZE + 10)
     ]
     for token in tokens:
         codec.verify(token)
     assert len(codec._verified) == TokenCodec.VERIFIED_CACHE_SIZE
+
+
+def test_a_token_without_a_session_is_refused() -> None:
+    # Every access token must name its session, or it could never be revoked.
+    raw = jwt.decode(
+        CODEC.issue(subject="1", scopes=frozenset(), ttl_seconds=60, session_id="s").token,
+        options={"verify_signature": False},
+    )
+    del raw["sid"]
+    with pytest.raises(InvalidToken, match="sid"):
+        CODEC.verify(jwt.encode(raw, SECRET, algorithm="HS256"))
+    raw["sid"] = ""
+    with pytest.raises(InvalidToken):
+        CODEC.verify(jwt.encode(raw, SECRET, algorithm="HS256"))

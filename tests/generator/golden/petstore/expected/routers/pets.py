@@ -123,6 +123,7 @@ OP_UPLOAD_PHOTO = OperationInfo(
     security=({"bearer": ()},),
     success_status=204,
     statuses=(204,),
+    accepts_upload=True,
 )
 
 

@@ -78,7 +78,8 @@ class Endpoint(Generic[P, B]):
         body = await self._body.read(request)
         scope = request.scope
         client = scope.get("client")
-        ctx = RequestContext(self.operation, principal, client[0] if client else None, scope.get("scheme") == "https")
+        secure = scope.get("scheme") == "https"
+        ctx = RequestContext(self.operation, principal, client[0] if client else None, secure, request.headers)
         result = await self._handler(ctx, parameters, body)
         return self._responder.render(ctx, scope.get("root_path", ""), result)
 

@@ -6,6 +6,7 @@ Every reader raises the contract's errors itself: 422 (`InvalidRequest`, each fi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
@@ -144,8 +145,53 @@ def _validate_json(adapter: TypeAdapter[T], body: bytes) -> T:
                 body.decode("utf-8")
             except UnicodeDecodeError:
                 raise MalformedRequest("the request body is not valid UTF-8") from None
+            unicode_errors = _lone_surrogates(body)
+            if unicode_errors:
+                raise InvalidRequest.from_errors(unicode_errors, prefix=("body",)) from None
             raise MalformedRequest("the request body is not valid JSON") from None
         raise InvalidRequest.from_errors(errors, prefix=("body",)) from None
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _lone_surrogates(body: bytes) -> list[dict[str, Any]]:
+    """The field errors of a body that is JSON but for lone surrogates (`"\\ud800"`), which the parser refuses.
+
+    422 naming each such string, not 400: the syntax is JSON, a value is what no text can hold. Empty otherwise.
+    """
+    try:
+        document = json.loads(body, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        return []
+    errors: list[dict[str, Any]] = []
+    pending: list[tuple[tuple[str | int, ...], object]] = [((), document)]
+    while pending:  # iterative: a body nested as deep as the parser allows must not exhaust the stack here
+        loc, node = pending.pop()
+        if isinstance(node, str) and not _encodable(node):
+            errors.append({"loc": loc, "msg": "Input should be valid Unicode text", "type": "string_unicode"})
+        elif isinstance(node, list):
+            pending.extend(((*loc, index), item) for index, item in enumerate(node))
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                if _encodable(key):
+                    pending.append(((*loc, key), item))
+                    continue
+                # The location is echoed in the 422 body, which must stay encodable itself.
+                escaped = key.encode("utf-8", "backslashreplace").decode()
+                errors.append(
+                    {"loc": (*loc, escaped), "msg": "Keys should be valid Unicode text", "type": "string_unicode"}
+                )
+    return sorted(errors, key=lambda error: [str(part) for part in error["loc"]])
 
 
 class JsonBody(Generic[T]):
