@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import MISSING
+from pydantic import MISSING, SecretStr
 from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -202,8 +202,11 @@ class SqlUsersService:
             await conn.commit()
 
     async def _confirm_current_password(self, ctx: RequestContext, given: object, current: Row[Any]) -> None:
-        """422 naming `current_password` unless it is right; wrong ones count as failed logins (then 429)."""
-        if given is MISSING or not hasattr(given, "get_secret_value"):
+        """422 naming `current_password` unless it is right; wrong ones count as failed logins (then 429).
+
+        `given` is the body's field: a SecretStr, or MISSING when the client left it out.
+        """
+        if not isinstance(given, SecretStr):
             raise _field_error("current_password", "this change needs the current password")
         valid = await self._checker.confirm(
             current.email, current.password_hash, given.get_secret_value(), client_ip=ctx.client_host

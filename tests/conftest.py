@@ -9,13 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete, update
+from sqlalchemy import update
 
 from generated.security import SCOPE_USERS_ADMIN
 from impl.app import create_app
 from impl.settings import DEFAULT_SCOPES, Settings
-from impl.tables import Base, UserRow
-from tests.databases import fresh_postgres_database, make_settings, migrate, require_postgres
+from impl.tables import UserRow
+from tests.databases import empty_and_close, fresh_postgres_database, make_settings, migrate, require_postgres
 from tests.users import (
     ADMIN,
     ALICE,
@@ -57,11 +57,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     """A fresh app; its tables are emptied afterwards so tests never see each other's rows."""
     application = create_app(settings)
     yield application
-    async with application.state.database.connect() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            await conn.execute(delete(table))
-        await conn.commit()
-    await application.state.database.dispose()
+    await empty_and_close(application)
 
 
 @pytest.fixture

@@ -15,9 +15,12 @@ import asyncpg
 import pytest
 from alembic import command
 from alembic.config import Config
+from fastapi import FastAPI
+from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 
 from impl.settings import Settings
+from impl.tables import Base
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The server, and a maintenance database the tests only connect to: every run (and every xdist worker) creates
@@ -140,3 +143,13 @@ async def _drop_abandoned_databases(conn: asyncpg.Connection) -> None:
     """Drop the databases of runs that died without their teardown (killed, or the machine went down)."""
     for (name,) in await conn.fetch(_ABANDONED, RUN_DATABASE_NAME.pattern):
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def empty_and_close(app: FastAPI, *, empty: bool = True) -> None:
+    """Delete every row the app wrote (children first, so foreign keys hold), then close its database."""
+    if empty:
+        async with app.state.database.connect() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                await conn.execute(delete(table))
+            await conn.commit()
+    await app.state.database.dispose()

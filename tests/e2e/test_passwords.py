@@ -12,11 +12,11 @@ from http.cookies import SimpleCookie
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from impl.app import create_app
-from impl.tables import Base, UserRow
-from tests.databases import make_settings
+from impl.tables import UserRow
+from tests.databases import empty_and_close, make_settings
 from tests.users import ALICE, BOB, PASSWORD, get_token, sign_up, token_response
 
 PROBLEM = "application/problem+json"
@@ -33,12 +33,7 @@ async def _app_with(database_url: str, *, owns_rows: bool = True, **overrides: o
     try:
         yield app
     finally:
-        if owns_rows:
-            async with app.state.database.connect() as conn:
-                for table in reversed(Base.metadata.sorted_tables):
-                    await conn.execute(delete(table))
-                await conn.commit()
-        await app.state.database.dispose()
+        await empty_and_close(app, empty=owns_rows)
 
 
 @asynccontextmanager

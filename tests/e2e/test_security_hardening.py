@@ -13,13 +13,11 @@ import httpx
 import jwt
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete
 
 from impl.app import create_app
 from impl.security.authenticator import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from impl.settings import Settings
-from impl.tables import Base
-from tests.databases import make_settings
+from tests.databases import empty_and_close, make_settings
 from tests.users import ALICE, BOB, PASSWORD, get_token, sign_up, token_response
 
 PER_ACCOUNT_AND_ADDRESS = 5
@@ -63,14 +61,6 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def _empty(app: FastAPI) -> None:
-    async with app.state.database.connect() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            await conn.execute(delete(table))
-        await conn.commit()
-    await app.state.database.dispose()
-
-
 # 1. Forgeable tokens in the default configuration
 
 
@@ -93,7 +83,7 @@ async def test_default_configuration_refuses_tokens_signed_with_the_published_pl
             response = await client.get("/users", headers=_bearer(forged))
             assert response.status_code == 401, response.text
     finally:
-        await _empty(app)
+        await empty_and_close(app)
 
 
 # 2. Concurrent guesses must not beat the limit
@@ -124,7 +114,7 @@ async def test_concurrent_guesses_against_many_accounts_respect_the_per_address_
         statuses = Counter(response.status_code for response in responses)
         assert statuses == {400: 4, 429: 8}, statuses
     finally:
-        await _empty(app)
+        await empty_and_close(app)
 
 
 # 3 and 5. Account operations need their own scopes and the current password; wrong ones are limited guesses
@@ -218,7 +208,7 @@ async def test_sign_ups_are_limited_per_address_even_in_a_burst(database_url: st
                 await other.post("/users", json={"email": "v@example.com", "password": PASSWORD})
             ).status_code == 201
     finally:
-        await _empty(app)
+        await empty_and_close(app)
 
 
 async def test_hashing_beyond_the_queue_answers_503_with_retry_after(database_url: str) -> None:
@@ -235,7 +225,7 @@ async def test_hashing_beyond_the_queue_answers_503_with_retry_after(database_ur
         assert busy.headers["retry-after"] == "1"
         assert busy.headers["content-type"] == "application/problem+json"
     finally:
-        await _empty(app)
+        await empty_and_close(app)
 
 
 # 7. A stranger's guesses lock the owner out only from the stranger's own address
@@ -304,7 +294,7 @@ async def test_a_login_from_this_site_or_a_configured_origin_is_accepted(
             assert response.status_code == 204, response.text
             assert SESSION_COOKIE in response.cookies
     finally:
-        await _empty(app)
+        await empty_and_close(app)
 
 
 # 13. Deactivation

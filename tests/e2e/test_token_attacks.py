@@ -15,11 +15,9 @@ from functools import cache
 import httpx
 import jwt
 import pytest
-from sqlalchemy import delete
 
 from impl.app import create_app
-from impl.tables import Base
-from tests.databases import make_settings
+from tests.databases import empty_and_close, make_settings
 from tests.users import ALICE, PASSWORD, get_token, sign_up
 
 PROBLEM = "application/problem+json"
@@ -237,11 +235,7 @@ async def target(database_url: str) -> AsyncIterator[Target]:
             token = await get_token(client, ALICE)
             yield Target(client, Victim(user["id"], token, settings.signing_key.get_secret_value()))
     finally:
-        async with app.state.database.connect() as conn:
-            for table in reversed(Base.metadata.sorted_tables):
-                await conn.execute(delete(table))
-            await conn.commit()
-        await app.state.database.dispose()
+        await empty_and_close(app)
 
 
 async def _send(
