@@ -7,10 +7,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # `make serve` workers; they share nothing in memory, so they need SECRET_KEY (and PostgreSQL + Redis to scale).
 WORKERS ?= 2
+# `make worker` processes delivering queued notifications.
+NOTIFICATION_WORKERS ?= 2
+# Where the workers share their Prometheus values (prometheus-client's multiprocess mode); emptied at each start.
+METRICS_DIR ?= .metrics
 # One pytest-xdist worker per core; `make test XDIST=` runs the suite in one process.
 XDIST ?= -n auto
 
-.PHONY: help install run serve require-secret-key test test-sqlite generate check-generated lint format typecheck check migrate bench clean
+.PHONY: help install run serve worker require-secret-key test test-sqlite generate check-generated lint format typecheck check migrate bench clean contract-diff
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,22 +25,36 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-dev.lock
 	touch $(STAMP)
 
-install: $(STAMP)  ## Create .venv and install the locked dependencies.
+# Node tooling for the tests (the AsyncAPI parser), from package-lock.json; scripts off: nothing needs them.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)  ## Create .venv and node_modules/ from the lock files.
 
 # --no-proxy-headers: the app alone decides whom to believe about X-Forwarded-* (TRUSTED_PROXIES).
 run: $(STAMP) migrate  ## Serve on 127.0.0.1:8000 (SQLite by default).
 	$(BIN)/uvicorn impl.app:app --host $(HOST) --port $(PORT) --no-proxy-headers
 
 serve: require-secret-key $(STAMP) migrate  ## Serve with WORKERS processes (needs SECRET_KEY).
-	WEB_CONCURRENCY=$(WORKERS) $(BIN)/uvicorn impl.app:app --host $(HOST) --port $(PORT) --workers $(WORKERS) --no-proxy-headers
+	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
+	PROMETHEUS_MULTIPROC_DIR=$(abspath $(METRICS_DIR)) WEB_CONCURRENCY=$(WORKERS) \
+		$(BIN)/uvicorn impl.app:app --host $(HOST) --port $(PORT) --workers $(WORKERS) --no-proxy-headers
 
 require-secret-key:
 	@test -n "$$SECRET_KEY" || { echo "make serve runs $(WORKERS) workers: set SECRET_KEY (32 bytes or more) so that every worker accepts the tokens the others sign" >&2; exit 1; }
 
+# Taskiq over a Redis stream (taskiq-redis); a message is acknowledged only after its delivery attempt was recorded
+# in the outbox, so a killed worker's message is read again; each process also sweeps the outbox for retries.
+worker: $(STAMP)  ## Deliver queued notifications (needs REDIS_URL, SECRET_KEY and the app's DATABASE_URL and SMTP_*).
+	NOTIFICATIONS_QUEUE=redis $(BIN)/taskiq worker impl.notifications.worker:broker \
+		--workers $(NOTIFICATION_WORKERS) --ack-type when_executed --no-configure-logging
+
 migrate: $(STAMP)  ## Upgrade the database named by DATABASE_URL (default ./app.db) to the latest revision.
 	$(BIN)/alembic upgrade head
 
-test: $(STAMP)  ## The whole suite, on SQLite and PostgreSQL, one worker per core.
+test: $(STAMP) $(NODE_STAMP)  ## The whole suite, on SQLite and PostgreSQL, one worker per core.
 	$(BIN)/pytest -q $(XDIST)
 
 generate: $(STAMP)  ## Regenerate generated/ from openapi/openapi.yaml.
@@ -58,6 +76,13 @@ typecheck: $(STAMP)  ## mypy, strict on impl/, scripts/ and generated/.
 	$(BIN)/mypy
 
 check: lint typecheck check-generated  ## Everything CI checks before the tests.
+
+# Breaking changes of the working tree's contract against the one at BASE (any git ref); exit 1 on a break unless
+# info.version's major (0.x: minor) was bumped. HEAD_FILE: compare another file instead of the working tree's.
+BASE ?= HEAD~1
+HEAD_FILE ?= openapi/openapi.yaml
+contract-diff: $(STAMP)  ## Report breaking changes of the contract since BASE (default HEAD~1).
+	$(BIN)/python -m scripts.contract_diff --base $(BASE) --head-file $(HEAD_FILE)
 
 bench: $(STAMP)  ## Load-test the app against the raw-Starlette ceiling (needs wrk; installed if missing).
 	$(BIN)/python -m bench.run

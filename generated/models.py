@@ -175,9 +175,11 @@ class ImageUpload(BaseModel):
     """
     The image: PNG, JPEG, GIF or WebP.
     """
-    name: Annotated[StrictStr | MISSING, Field(max_length=100, min_length=1)] = MISSING
+    name: Annotated[StrictStr | MISSING, Field(max_length=100, min_length=1, pattern="^[^\\x00-\\x1F\\x7F]+$")] = (
+        MISSING
+    )
     """
-    Caption; defaults to the file name.
+    Caption; defaults to the file name (without control characters).
     """
 
 
@@ -188,16 +190,50 @@ class FileUpload(BaseModel):
     file: StrictBytes
 
 
+class ContentType(StrEnum):
+    """
+    Decided from the file's first bytes, never from the client.
+    """
+
+    application_octet_stream = "application/octet-stream"
+    image_png = "image/png"
+    image_jpeg = "image/jpeg"
+    image_gif = "image/gif"
+    image_webp = "image/webp"
+
+
 class FileInfo(BaseModel):
+    """
+    A stored file's metadata.
+    """
+
     model_config = ConfigDict(
         validate_by_name=True,
     )
     id: UUID
-    filename: StrictStr
-    content_type: StrictStr
+    """
+    The file's id; also its storage key.
+    """
+    filename: Annotated[StrictStr, Field(max_length=255)]
+    """
+    The client's file name without path components (metadata only; `file` when none was sent).
+    """
+    content_type: ContentType
+    """
+    Decided from the file's first bytes, never from the client.
+    """
     size: Annotated[StrictInt, Field(ge=0)]
+    """
+    In bytes.
+    """
     sha256: Annotated[StrictStr, Field(pattern="^[0-9a-f]{64}$")]
-    owner_id: StrictInt | MISSING | None = MISSING
+    """
+    The SHA-256 of the bytes, in hex.
+    """
+    owner_id: StrictInt | None
+    """
+    The uploader's user id.
+    """
     created_at: AwareDatetime
 
 
@@ -403,6 +439,7 @@ class Problem(BaseModel):
 
 __all__ = [
     "AccountDeletion",
+    "ContentType",
     "Environment",
     "Error",
     "FieldError",

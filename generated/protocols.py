@@ -85,7 +85,9 @@ class UnimplementedDemoService:
 class FilesService(Protocol):
     """File uploads and downloads."""
 
-    async def download_file(self, ctx: RequestContext, *, file_id: uuid.UUID) -> Download:
+    async def download_file(
+        self, ctx: RequestContext, *, file_id: uuid.UUID, if_none_match: str | None, range: str | None
+    ) -> Download:
         """Download a file"""
         ...
 
@@ -101,7 +103,9 @@ class FilesService(Protocol):
 class UnimplementedFilesService:
     """Every operation of FilesService answering 501: subclass it to implement a part on purpose."""
 
-    async def download_file(self, ctx: RequestContext, *, file_id: uuid.UUID) -> Download:
+    async def download_file(
+        self, ctx: RequestContext, *, file_id: uuid.UUID, if_none_match: str | None, range: str | None
+    ) -> Download:
         raise NotImplementedOperation(ctx.operation.operation_id)
 
     async def get_file(self, ctx: RequestContext, *, file_id: uuid.UUID) -> models.FileInfo:

@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from generated import OPERATIONS, Services, build_routers
-from generated.protocols import UnimplementedFilesService
 from generated.runtime import ContractRoutes
 from impl.auth import SqlAuthService
 from impl.db import Database, open_database
 from impl.demo import InProcessDemoService
 from impl.docs import install_contract_docs
+from impl.events import EventBroker, build_event_broker
+from impl.files import FileStore, SqlFilesService
 from impl.items import SqlItemsService
 from impl.logs import configure_logging
+from impl.metrics import AppMetrics, forget_this_process, watch_pool
 from impl.middleware import EdgeMiddleware
+from impl.notifications.outbox import outbox_backlog
+from impl.notifications.service import Notifications
 from impl.problems import install_problem_handlers
 from impl.security.authenticator import TokenAuthenticator
 from impl.security.login import CredentialChecker
@@ -29,10 +37,13 @@ from impl.security.passwords import PasswordHasher
 from impl.security.ratelimit import AttemptLimiter, build_attempt_limiter
 from impl.security.tokens import TokenCodec
 from impl.settings import Settings, get_settings
+from impl.storage import build_storage
 from impl.system import APP_VERSION, AppSystemService
 from impl.users import SqlUsersService
+from impl.websockets import WebSocketEndpoints
 
 logger = logging.getLogger(__name__)
+SCRAPE_QUERY_TIMEOUT_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +56,22 @@ class Infrastructure:
     codec: TokenCodec
     checker: CredentialChecker
     limiter: AttemptLimiter
+    events: EventBroker
+    notifications: Notifications
+    metrics: AppMetrics
 
 
 def bind_services(infra: Infrastructure) -> Services:
     """Every tag's implementation. mypy checks each against its generated Protocol: a missing, misnamed or
     mistyped method is a type error here; a service deriving from an `Unimplemented...` base is partial on
     purpose (its other operations answer 501)."""
+    files = FileStore(infra.database, build_storage(infra.settings), infra.settings)
     return Services(
         auth=SqlAuthService(infra.database, infra.checker, infra.codec, infra.settings),
-        demo=InProcessDemoService(),
-        files=UnimplementedFilesService(),
-        items=SqlItemsService(infra.database),
-        system=AppSystemService(infra.database, infra.settings),
+        demo=InProcessDemoService(infra.notifications),
+        files=SqlFilesService(files),
+        items=SqlItemsService(infra.database, infra.events, files=files),
+        system=AppSystemService(infra.database, infra.settings, infra.metrics, partial(_scrape_gauges, infra.database)),
         users=SqlUsersService(infra.database, infra.hasher, infra.checker, infra.limiter, infra.settings),
     )
 
@@ -81,7 +96,22 @@ def create_app(
     hasher = PasswordHasher(settings)
     codec = TokenCodec(settings)
     checker = CredentialChecker(database, hasher, limiter, settings)
-    infra = Infrastructure(settings, database, hasher, codec, checker, limiter)
+    events = build_event_broker(settings.redis_url, channel=settings.events_channel, queue_size=settings.ws_queue_size)
+    notifications = Notifications(database, limiter, settings)
+    metrics = AppMetrics()
+    if isinstance(engine := getattr(database, "engine", None), AsyncEngine):
+        watch_pool(engine, metrics.db_connections_in_use)
+    infra = Infrastructure(
+        settings=settings,
+        database=database,
+        hasher=hasher,
+        codec=codec,
+        checker=checker,
+        limiter=limiter,
+        events=events,
+        notifications=notifications,
+        metrics=metrics,
+    )
     bound = services(infra)
 
     # FastAPI's own schema and docs are off: the authored contract is what we serve.
@@ -90,7 +120,7 @@ def create_app(
         telemetry={"tracing": telemetry, "metrics": telemetry, "logs": telemetry},
         title=settings.app_name,
         version=APP_VERSION,
-        lifespan=_lifespan(database, limiter),
+        lifespan=_lifespan(database, limiter, notifications, events),
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
@@ -98,32 +128,56 @@ def create_app(
     app.state.database = database
     app.state.settings = settings
     app.state.services = bound
-    for router in build_routers(bound, authenticator=TokenAuthenticator(database, codec)):
+    app.state.events = events
+    app.state.notifications = notifications
+    authenticator = TokenAuthenticator(database, codec)
+    for router in build_routers(bound, authenticator=authenticator):
         # One table of the routes, not include_router(): FastAPI's included-router matching and Starlette's
         # route-by-route regexes cost ~20-25 us a request each (profiled); these routers carry no prefix or
         # dependencies of their own to preserve.
         app.router.routes.append(ContractRoutes(router.routes))
+    # Outside the contract (openapi/asyncapi.yaml describes them); the same authenticator checks their callers.
+    app.router.routes.extend(WebSocketEndpoints(settings, authenticator, events).routes())
     install_contract_docs(app)
     install_problem_handlers(app)
-    _add_middleware(app, settings)
+    _add_middleware(app, settings, metrics)
     return app
 
 
-def _lifespan(database: Database, limiter: AttemptLimiter) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+async def _scrape_gauges(database: Database) -> dict[str, tuple[str, float]]:
+    """Values that are the same for every worker, read by whichever one is scraped; left out (not a failed scrape)
+    while the database does not answer, since metrics matter most then."""
+    try:
+        async with asyncio.timeout(SCRAPE_QUERY_TIMEOUT_SECONDS):
+            backlog = await outbox_backlog(database)
+    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        logger.warning("metrics: the outbox backlog could not be read (%s)", type(exc).__name__)
+        return {}
+    return {"notification_outbox_backlog": ("Accepted notifications not delivered yet (nor given up on).", backlog)}
+
+
+def _lifespan(
+    database: Database, limiter: AttemptLimiter, notifications: Notifications, events: EventBroker
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Start-up objects (routes, models, compiled statements) live forever: keep them out of GC scans,
         # which otherwise show up as latency spikes under load.
         gc.collect()
         gc.freeze()
+        # Embedded mode: sweeps the outbox (what a dead process accepted, retries); queue mode: connects the broker.
+        await notifications.start()
         yield
+        await events.aclose()  # ends every /ws/items connection (1001) before what they use goes away
+        await notifications.aclose()
         await limiter.aclose()
         await database.dispose()
+        forget_this_process()
 
     return lifespan
 
 
-def _add_middleware(app: FastAPI, settings: Settings) -> None:
+def _add_middleware(app: FastAPI, settings: Settings, metrics: AppMetrics) -> None:
     # Added innermost first: the edge layer wraps everything so every response and log line carries the request id.
     if settings.cors_origins:
         app.add_middleware(
@@ -139,6 +193,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
         uploads=[(op.method, op.path) for op in OPERATIONS if op.accepts_upload],
+        metrics=metrics,
     )
     # The one place the client address and scheme are derived: from X-Forwarded-For/-Proto when the peer is a
     # configured proxy, else the peer itself. Outermost, so every layer (limits, HSTS, cookies) sees the result;

@@ -16,11 +16,14 @@ from typing_extensions import override
 
 from generated import models
 from generated.protocols import UnimplementedItemsService
-from generated.runtime import RequestContext
+from generated.runtime import NotImplementedOperation, RequestContext, UploadedFile
 from generated.security import SCOPE_USERS_ADMIN
 from impl.compiled import Query
 from impl.db import Database, DbConnection
 from impl.etags import if_match_allows, make_etag
+from impl.events import EventBroker, InProcessBroker, deleted_event, item_event
+from impl.files import FileStore, caption, forget_item_images, insert_file
+from impl.last_query import remember_query
 from impl.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unauthorized
 from impl.tables import IdempotencyKeyRow, ItemRow, table_of
 
@@ -51,6 +54,8 @@ _INSERT = Query(
         "updated_at",
     ),
 )
+_IMAGES = select(_items.c.images).where(_items.c.id == bindparam("item_id"))
+_MAX_IMAGES = 10  # ItemCreate's maxItems: an item with more could not be PUT back
 _DELETE = delete(_items).where(_items.c.id == bindparam("item_id"), _items.c.version == bindparam("expected"))
 _REPLAY = select(_keys.c.request_hash, _keys.c.response).where(
     _keys.c.principal == bindparam("principal"), _keys.c.key == bindparam("key")
@@ -114,20 +119,27 @@ def _replacement(body: models.ItemCreate) -> dict[str, object]:
 class SqlItemsService(UnimplementedItemsService):
     """The items API (SQLite or PostgreSQL): each operation borrows one connection for its own transaction.
 
-    Image uploads are not implemented yet (inherited: 501).
+    Image uploads need `files` (without it they answer 501); an item's images are deleted with it.
     """
 
-    def __init__(self, database: Database) -> None:
+    def __init__(
+        self, database: Database, events: EventBroker | None = None, *, files: FileStore | None = None
+    ) -> None:
         self._database = database
+        self._files = files
+        # Every committed write is published (for /ws/items); by default to this process's subscribers only.
+        self._events = events if events is not None else InProcessBroker(queue_size=1)
 
     @override
     async def list_items(
         self, ctx: RequestContext, *, skip: int, limit: int, q: str | None, mine: bool
     ) -> list[models.Item]:
-        """A page of items in id order, optionally filtered by name or by owner."""
+        """A page of items in id order, optionally filtered by name (remembered in the `last_query` cookie) or by
+        owner."""
         params: dict[str, object] = {"skip": skip, "limit": limit}
         if q is not None:
             params["pattern"] = _contains_pattern(q)
+            remember_query(ctx, q)  # what GET /last-query falls back to
         if mine:
             if ctx.principal is None:
                 raise Unauthorized("mine=true needs an authenticated caller")
@@ -179,6 +191,7 @@ class SqlItemsService(UnimplementedItemsService):
                     return replay
             await conn.commit()
         _tag(ctx, row)
+        await self._events.publish(item_event("created", item))  # after the commit: never an event for a rollback
         return item
 
     @override
@@ -209,10 +222,49 @@ class SqlItemsService(UnimplementedItemsService):
         """Remove an item; 412 when `If-Match` names another version."""
         async with self._database.connect() as conn:
             version = await _checked_version(conn, ctx, item_id, if_match)
+            images = await forget_item_images(conn, item_id)
             result = await conn.execute(_DELETE, {"item_id": item_id, "expected": version})
             if result.rowcount != 1:
                 raise PreconditionFailed(f"item {item_id} changed while it was being deleted")
             await conn.commit()
+        if self._files is not None:
+            await self._files.discard(images)  # after the commit: a rollback must not lose the bytes
+        await self._events.publish(deleted_event(item_id))
+
+    @override
+    async def upload_item_image(
+        self, ctx: RequestContext, *, item_id: int, file: UploadedFile, name: str | None
+    ) -> models.Item:
+        """Stream an image (its type judged from its bytes, 415 otherwise) to storage and add `{url, name}` to the
+        item's images; 404, 403 (owner or administrator only) and 409 (full) are decided before a byte is stored."""
+        if self._files is None:
+            raise NotImplementedOperation(ctx.operation.operation_id)
+        async with self._database.connect() as conn:
+            await _image_slot(conn, ctx, item_id)
+        # No connection is held while the upload streams: it may take minutes.
+        stored = await self._files.receive(file, image_only=True)
+        try:
+            image = {"url": self._files.download_url(ctx, stored.id), "name": caption(name, stored.filename)}
+            async with self._database.connect() as conn:
+                version, images = await _image_slot(conn, ctx, item_id)
+                owner_id = int(ctx.principal.subject) if ctx.principal is not None else None
+                await insert_file(conn, stored, owner_id=owner_id, item_id=item_id)
+                params = {
+                    "item_id": item_id,
+                    "expected": version,
+                    "new_images": [*images, image],
+                    "new_updated_at": _now(),
+                }
+                row = (await conn.execute(_update_statement(frozenset(("images", "updated_at"))), params)).one_or_none()
+                if row is None:
+                    raise Conflict(f"item {item_id} changed while the image was being added; try again")
+                await conn.commit()
+        except BaseException:
+            await self._files.discard([stored.id])
+            raise
+        item = _answer(ctx, row)
+        await self._events.publish(item_event("updated", item))
+        return item
 
     async def _update(
         self, ctx: RequestContext, item_id: int, if_match: str | None, values: dict[str, object]
@@ -226,7 +278,9 @@ class SqlItemsService(UnimplementedItemsService):
             if row is None:
                 raise PreconditionFailed(f"item {item_id} changed while it was being updated")
             await conn.commit()
-        return _answer(ctx, row)
+        item = _answer(ctx, row)
+        await self._events.publish(item_event("updated", item))
+        return item
 
 
 async def _checked_version(conn: DbConnection, ctx: RequestContext, item_id: int, if_match: str | None) -> int:
@@ -242,6 +296,15 @@ async def _checked_version(conn: DbConnection, ctx: RequestContext, item_id: int
         raise PreconditionFailed(f"If-Match does not match the current ETag of item {item_id}")
     version: int = row.version
     return version
+
+
+async def _image_slot(conn: DbConnection, ctx: RequestContext, item_id: int) -> tuple[int, list[dict[str, str]]]:
+    """The item's version and images when the caller may add one (404, 403, then 409 when it holds the most)."""
+    version = await _checked_version(conn, ctx, item_id, None)
+    images: list[dict[str, str]] = (await conn.execute(_IMAGES, {"item_id": item_id})).scalar_one()
+    if len(images) >= _MAX_IMAGES:
+        raise Conflict(f"item {item_id} already has {_MAX_IMAGES} images, the most it may hold")
+    return version, images
 
 
 async def _replay(conn: DbConnection, principal: str, key: str, request_hash: str) -> models.Item | None:

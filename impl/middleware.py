@@ -15,10 +15,12 @@ import time
 from collections.abc import Iterable
 from contextvars import ContextVar
 
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from generated.runtime import OPERATION_ID_KEY
+from impl.metrics import AppMetrics
 from impl.problems import InternalError, PayloadTooLarge
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -66,15 +68,27 @@ class EdgeMiddleware:
     The request id is a well-formed client `X-Request-ID` (echoed) or a fresh one, and is exposed to logs. The
     body limit is checked on Content-Length and again while streaming; the operations in `uploads` (method, path
     template) get the larger limit, whatever Content-Type the client claims. Every response gets a CSP (unless it
-    set its own) and, over https, HSTS. An exception nothing else handled becomes a logged 500 problem that still
-    carries the headers.
+    set its own) and, over https, HSTS; `metrics` counts requests by operation and status. An exception nothing
+    else handled becomes a logged 500 problem that still carries the headers.
     """
 
     def __init__(
-        self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int, uploads: Iterable[tuple[str, str]] = ()
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_upload_bytes: int,
+        uploads: Iterable[tuple[str, str]] = (),
+        metrics: AppMetrics | None = None,
     ) -> None:
         self.app = app
-        self.gzip = GZipMiddleware(app, minimum_size=GZIP_MINIMUM_SIZE)
+        self.metrics = metrics
+        # File downloads (octet-stream; images are excluded already) keep their Content-Length, ETag and ranges.
+        self.gzip = GZipMiddleware(
+            app,
+            minimum_size=GZIP_MINIMUM_SIZE,
+            exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/octet-stream"),
+        )
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes
         self.uploads = tuple((method, compile_path(path)[0]) for method, path in uploads)
@@ -101,14 +115,20 @@ class EdgeMiddleware:
         token = request_id_var.set(request_id.decode())
         https = scope.get("scheme") == "https"
         response_started = False
+        metrics = self.metrics
+        if metrics is not None:
+            metrics.in_flight.inc()
 
         async def stamped_send(message: Message) -> None:
             nonlocal response_started
             if message["type"] == "http.response.start":
                 response_started = True
+                elapsed = time.perf_counter() - started
+                if metrics is not None:
+                    metrics.observe(scope.get(OPERATION_ID_KEY), message["status"], elapsed)
                 headers = message.setdefault("headers", [])
                 headers.append((b"x-request-id", request_id))
-                headers.append((b"x-process-time", f"{time.perf_counter() - started:.6f}".encode()))
+                headers.append((b"x-process-time", f"{elapsed:.6f}".encode()))
                 for key, _ in headers:
                     if key == _CSP:
                         break
@@ -139,6 +159,8 @@ class EdgeMiddleware:
                 await problem.response(scope.get("root_path", "") + scope["path"])(scope, receive, stamped_send)
         finally:
             request_id_var.reset(token)
+            if metrics is not None:
+                metrics.in_flight.dec()
 
     def _upload(self, scope: Scope) -> bool:
         """Whether the request is for an operation whose contract takes an upload."""

@@ -33,6 +33,7 @@ __all__ = [
     "PayloadTooLarge",
     "PreconditionFailed",
     "ProblemError",
+    "RangeNotSatisfiable",
     "ServiceUnavailable",
     "TooManyRequests",
     "Unauthorized",
@@ -67,6 +68,14 @@ class PreconditionFailed(ProblemError):
 
 class PayloadTooLarge(ProblemError):
     status, type, title = 413, "/problems/payload-too-large", "Payload too large"
+
+
+class RangeNotSatisfiable(ProblemError):
+    status, type, title = 416, "/problems/range-not-satisfiable", "Range not satisfiable"
+
+    def __init__(self, detail: str, *, size: int) -> None:
+        # RFC 9110 §15.5.17: the current length, so the client can ask again.
+        super().__init__(detail, headers={"Content-Range": f"bytes */{size}"})
 
 
 class TooManyRequests(ProblemError):

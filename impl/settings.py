@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     # uvicorn's worker count (it reads the same variable): several workers cannot share a per-process key.
     web_concurrency: int = Field(default=1, ge=1)
     redis_url: str | None = None
+    # WebSockets (/ws, /ws/items). Item events go through this Redis pub/sub channel when REDIS_URL is set.
+    events_channel: str = Field(default="contract-api:item-events", min_length=1, max_length=200)
+    # Events waiting for one /ws/items connection; a client that lets more pile up is closed (1013).
+    ws_queue_size: int = Field(default=256, ge=1)
+    # Largest text frame accepted (1009 above it); uvicorn's --ws-max-size (16 MiB) caps frames before that.
+    ws_max_message_bytes: int = Field(default=64 * 1024, ge=1)
+    # An /ws connection that sends nothing this long is closed (1000); /ws/items only listens, so it has none.
+    ws_idle_timeout_seconds: float = Field(default=300, gt=0)
+    # How often an /ws/items connection's account and session are checked again (and always at the token's exp).
+    ws_auth_recheck_seconds: float = Field(default=60, gt=0)
     # Exact browser origins (`https://app.example[:port]`) allowed to call with credentials; never `*`.
     cors_origins: list[str] = Field(default_factory=list)
     # Peers (IPs or CIDR networks) whose X-Forwarded-For / X-Forwarded-Proto are believed: the client address
@@ -47,6 +57,17 @@ class Settings(BaseSettings):
     max_page_size: int = 100
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024
+    # Uploaded files: this local directory, unless S3_BUCKET names an S3-compatible bucket (AWS, MinIO, ...).
+    storage_dir: str = "./storage"
+    s3_bucket: str | None = None
+    s3_prefix: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    # Unset: the AWS default chain (environment, profile, instance role).
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    # The service's public URL for links it stores (item image URLs); unset: the request's scheme and Host.
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
     log_level: str = "INFO"
     log_json: bool = True
     # FastAPI's native OpenTelemetry (tracing, metrics and logs through the global providers). Off unless asked
@@ -87,6 +108,30 @@ class Settings(BaseSettings):
     max_concurrent_hashes: int = Field(default=2, ge=1)
     max_queued_hashes: int = Field(default=32, ge=0)
 
+    # Notifications (POST /send-notification): per sender, so the service is no open mail relay.
+    notifications_per_user: int = Field(default=10, ge=1)
+    notification_window_seconds: int = Field(default=3600, ge=1)
+    # `embedded`: the API process delivers after the response (and sweeps what a dead process left behind);
+    # `redis`: the API only writes the outbox and enqueues the id; `make worker` delivers (needs REDIS_URL).
+    notifications_queue: Literal["embedded", "redis"] = "embedded"
+    notifications_queue_name: str = Field(default="notifications", min_length=1, max_length=200)
+    # A claimed delivery may take this long before another process may retry it: longer than SMTP_TIMEOUT.
+    notification_lease_seconds: float = Field(default=120, gt=0)
+    notification_sweep_seconds: float = Field(default=5, gt=0)
+    notification_max_attempts: int = Field(default=8, ge=1)
+    # Retry n waits base * 2**(n-1) seconds, at most the cap: 5 s, 10 s, 20 s ... 1 h.
+    notification_retry_base_seconds: float = Field(default=5, ge=0)
+    notification_retry_max_seconds: float = Field(default=3600, ge=0)
+    # E-mail: the log sender unless SMTP_HOST is set.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    # True: STARTTLS is required (refuse to send in clear); false: plain SMTP (a local relay).
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(default=30, gt=0)
+    mail_from: str = "Contract API <no-reply@localhost>"
+
     _ephemeral_key: SecretStr | None = PrivateAttr(default=None)
 
     @field_validator("cors_origins")
@@ -114,6 +159,12 @@ class Settings(BaseSettings):
                     f"TRUSTED_PROXIES: {proxy!r} is not an IP address or CIDR network (with no host bits set)"
                 ) from None
         return proxies
+
+    @model_validator(mode="after")
+    def _check_notifications_queue(self) -> Settings:
+        if self.notifications_queue == "redis" and not self.redis_url:
+            raise ValueError("NOTIFICATIONS_QUEUE=redis needs REDIS_URL")
+        return self
 
     @model_validator(mode="after")
     def _check_secret_key(self) -> Settings:

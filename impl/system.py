@@ -3,27 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 from typing_extensions import override
 
 from generated import models
 from generated.protocols import UnimplementedSystemService
-from generated.runtime import RequestContext
+from generated.runtime import Download, RequestContext
 from impl.db import Database, ping
+from impl.metrics import EXPOSITION_MEDIA_TYPE, AppMetrics
 from impl.problems import ServiceUnavailable
 from impl.settings import Settings
 
-APP_VERSION = "0.1.0"
+APP_VERSION = "0.2.0"
 READINESS_TIMEOUT_SECONDS = 2.0
 
 
 class AppSystemService(UnimplementedSystemService):
-    """Answers the probes from the process's own engine and settings (metrics are not implemented yet)."""
+    """Answers the probes from the process's own engine and settings, and the Prometheus scrape."""
 
-    def __init__(self, database: Database, settings: Settings) -> None:
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        metrics: AppMetrics,
+        gauges: Callable[[], Awaitable[dict[str, tuple[str, float]]]] | None = None,
+    ) -> None:
         self._database = database
         self._settings = settings
+        self._metrics = metrics
+        # Values read at scrape time (e.g. the outbox backlog): global, so whichever worker is scraped reports them.
+        self._gauges = gauges
 
     @override
     async def read_root(self, ctx: RequestContext) -> models.Message:
@@ -44,6 +55,12 @@ class AppSystemService(UnimplementedSystemService):
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise ServiceUnavailable(f"database is not reachable ({type(exc).__name__})") from exc
         return models.Health.model_validate({"status": "ok"})
+
+    @override
+    async def get_metrics(self, ctx: RequestContext) -> Download:
+        """Every worker's counters in the Prometheus text format (multiprocess mode sums them)."""
+        snapshot = await self._gauges() if self._gauges is not None else {}
+        return Download(EXPOSITION_MEDIA_TYPE, self._metrics.exposition(snapshot))
 
     @override
     async def get_public_settings(self, ctx: RequestContext) -> models.PublicSettings:

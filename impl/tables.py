@@ -14,10 +14,12 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
@@ -191,4 +193,56 @@ class RefreshTokenRow(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-__all__ = ["Base", "IdempotencyKeyRow", "ItemRow", "RefreshTokenRow", "SessionRow", "UserRow", "table_of"]
+class FileRow(Base):
+    """An uploaded file's metadata; its bytes are in storage under the id (never under the client's name)."""
+
+    __tablename__ = "files"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # Deleting the account deletes its files' rows, as it does its items.
+    owner_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Set for an item's image: public like the item, and deleted with it.
+    item_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class NotificationOutboxRow(Base):
+    """An accepted notification e-mail: written with the request, delivered at least once, then marked delivered.
+
+    `attempts` is the claim counter: every delivery attempt claims the row by a compare-and-set on it, so two
+    processes never send the same row at once; `next_attempt_at` is when the row is next due (lease or backoff).
+    """
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (Index("ix_notification_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # No foreign key: a notification accepted before its sender's account was deleted is still delivered.
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+__all__ = [
+    "Base",
+    "FileRow",
+    "IdempotencyKeyRow",
+    "ItemRow",
+    "NotificationOutboxRow",
+    "RefreshTokenRow",
+    "SessionRow",
+    "UserRow",
+    "table_of",
+]

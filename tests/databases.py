@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import re
 import secrets
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,6 +53,11 @@ def require_postgres() -> None:
     pytest.skip(message)
 
 
+# Uploaded files of this test process go to a directory of its own, removed at exit (tests that inspect storage
+# pass their own `storage_dir`).
+TEST_STORAGE_DIR = tempfile.mkdtemp(prefix="contract-api-storage-")
+atexit.register(shutil.rmtree, TEST_STORAGE_DIR, ignore_errors=True)
+
 # Drawn per test process, never written down: shared by every Settings a test makes, so tokens minted by a test
 # helper (the fuzzer's) verify in the app under test.
 TEST_SECRET_KEY = secrets.token_urlsafe(32)
@@ -68,6 +76,10 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "argon2_time_cost": 1,
         "argon2_memory_cost_kib": 8 * 1024,
         "argon2_parallelism": 1,
+        "storage_dir": TEST_STORAGE_DIR,
+        # Never a real mail server, whatever the environment says: the log sender, delivered in-process.
+        "smtp_host": None,
+        "notifications_queue": "embedded",
         **overrides,
     }
     return Settings.model_validate(values)

@@ -23,8 +23,8 @@ OP_READ_LAST_QUERY = OperationInfo(
 
 
 class ReadLastQueryParameters(BaseModel):
-    q: Annotated[str | None, Field(max_length=100)] = None
-    last_query: Annotated[str | None, Field(max_length=100)] = None
+    q: Annotated[str | None, Field(max_length=100, pattern="^[^\\x00-\\x1F\\x7F]*$")] = None
+    last_query: Annotated[str | None, Field(max_length=1200, pattern="^[A-Za-z0-9%._~-]*$")] = None
 
 
 OP_GET_MODEL = OperationInfo(

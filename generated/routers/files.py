@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from starlette.datastructures import UploadFile
 
 from .. import models
@@ -36,7 +36,7 @@ OP_GET_FILE = OperationInfo(
     method="GET",
     path="/files/{file_id}",
     tag="files",
-    security=({"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ("items:read",)}),
+    security=({}, {"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ("items:read",)}),
     success_status=200,
     statuses=(200, 401, 403, 404, 422, 500),
 )
@@ -51,14 +51,16 @@ OP_DOWNLOAD_FILE = OperationInfo(
     method="GET",
     path="/files/{file_id}/content",
     tag="files",
-    security=({"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ("items:read",)}),
+    security=({}, {"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ("items:read",)}),
     success_status=200,
-    statuses=(200, 401, 403, 404, 422, 500),
+    statuses=(200, 206, 304, 401, 403, 404, 416, 422, 500),
 )
 
 
 class DownloadFileParameters(BaseModel):
     file_id: uuid.UUID
+    if_none_match: Annotated[str | None, Field(max_length=1024)] = None
+    range: Annotated[str | None, Field(max_length=1024)] = None
 
 
 OPERATIONS: tuple[OperationInfo, ...] = (
@@ -89,7 +91,11 @@ _GET_FILE_RESPONDER = _rt.Responder(
 
 _DOWNLOAD_FILE_PARAMETERS = _rt.Parameters(
     DownloadFileParameters,
-    (_rt.Param("file_id", "path", "file_id", "file_id"),),
+    (
+        _rt.Param("file_id", "path", "file_id", "file_id"),
+        _rt.Param("if_none_match", "header", "If-None-Match", "If-None-Match"),
+        _rt.Param("range", "header", "Range", "Range"),
+    ),
 )
 _DOWNLOAD_FILE_RESPONDER = _rt.Responder(
     OP_DOWNLOAD_FILE,
@@ -107,7 +113,7 @@ def bind(service: FilesService, authenticator: Authenticator | None = None) -> t
         return await service.get_file(ctx, file_id=p.file_id)
 
     async def download_file(ctx: RequestContext, p: DownloadFileParameters, body: None) -> object:
-        return await service.download_file(ctx, file_id=p.file_id)
+        return await service.download_file(ctx, file_id=p.file_id, if_none_match=p.if_none_match, range=p.range)
 
     return (
         _rt.Endpoint(

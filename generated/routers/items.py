@@ -115,7 +115,7 @@ OP_UPLOAD_ITEM_IMAGE = OperationInfo(
     tag="items",
     security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=201,
-    statuses=(201, 400, 401, 403, 404, 413, 415, 422, 500),
+    statuses=(201, 400, 401, 403, 404, 409, 413, 415, 422, 500),
     accepts_upload=True,
 )
 
@@ -128,7 +128,7 @@ class UploadItemImageParts(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     file: UploadFile
-    name: Annotated[str | None, Field(max_length=100, min_length=1)] = None
+    name: Annotated[str | None, Field(max_length=100, min_length=1, pattern="^[^\\x00-\\x1F\\x7F]+$")] = None
 
 
 OPERATIONS: tuple[OperationInfo, ...] = (

@@ -224,7 +224,11 @@ async def _form(request: Request, accepted: str) -> FormData:
     media = media_type(request)
     if media != accepted:
         # No body at all is not a body of another type: every field is absent (422 if required), as for JSON.
-        if not await request.body():
+        # Drained chunk by chunk, never kept: the body limit still applies, and memory does not grow with it.
+        sent = False
+        async for chunk in request.stream():
+            sent = sent or bool(chunk)
+        if not sent:
             return FormData()
         raise UnsupportedMediaType(f"unsupported media type {media or '(none)'}; send {accepted}")
     try:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import and_, bindparam, select
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
+from starlette.websockets import WebSocket
 
 from generated.runtime import OperationInfo, Principal
 from generated.security import SCHEME_COOKIE_SESSION, SCHEMES, SecurityScheme
@@ -56,21 +57,58 @@ _ACCOUNT = Query(
 )
 
 
+# The WebSocket subprotocol that carries a bearer token (browsers cannot set Authorization on a WebSocket):
+# the client offers `bearer, <token>` and the server selects `bearer`.
+BEARER_SUBPROTOCOL = "bearer"
+
+
 @dataclass(frozen=True, slots=True)
-class _Credentials:
+class Credentials:
+    """An access token and how it travelled."""
+
     token: str
     via: Via
 
 
-def _credentials(request: Request) -> _Credentials | None:
-    authorization = request.headers.get("authorization")
+@dataclass(frozen=True, slots=True)
+class WebSocketCredentials:
+    """The credentials of a WebSocket handshake, and the subprotocol to accept it with."""
+
+    credentials: Credentials
+    subprotocol: str | None
+
+
+def _credentials(connection: HTTPConnection) -> Credentials | None:
+    authorization = connection.headers.get("authorization")
     if authorization is not None:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("the Authorization header must be `Bearer <token>`", invalid_token=True)
-        return _Credentials(token.strip(), "bearer")
-    cookie = request.cookies.get(SESSION_COOKIE)
-    return _Credentials(cookie, "cookie") if cookie else None
+        return Credentials(token.strip(), "bearer")
+    cookie = connection.cookies.get(SESSION_COOKIE)
+    return Credentials(cookie, "cookie") if cookie else None
+
+
+def websocket_credentials(websocket: WebSocket, allowed_origins: list[str]) -> WebSocketCredentials:
+    """A handshake's token: the subprotocols `bearer, <token>`, else `Authorization: Bearer`, else the session
+    cookie, whose `Origin` must then be this service's or one of `allowed_origins` (cross-site WebSocket hijacking:
+    browsers send cookies with cross-site handshakes, and WebSockets have no CORS). Unauthorized or Forbidden."""
+    offered: list[str] = websocket.scope.get("subprotocols", [])
+    if BEARER_SUBPROTOCOL in offered:
+        at = offered.index(BEARER_SUBPROTOCOL)
+        if at + 1 >= len(offered) or not offered[at + 1]:
+            raise Unauthorized("offer the subprotocols `bearer, <token>`", invalid_token=True)
+        return WebSocketCredentials(Credentials(offered[at + 1], "bearer"), BEARER_SUBPROTOCOL)
+    credentials = _credentials(websocket)
+    if credentials is None:
+        raise Unauthorized("this WebSocket needs a bearer token (subprotocols `bearer, <token>`) or a session cookie")
+    origin = websocket.headers.get("origin")
+    # No Origin: not a browser, so not a page riding on someone's cookie (as for POST /login).
+    if credentials.via == "cookie" and origin is not None:
+        own = f"{'https' if websocket.url.scheme == 'wss' else 'http'}://{websocket.headers.get('host', '')}"
+        if origin != own and origin not in allowed_origins:
+            raise Forbidden(f"cookie sessions connect from this site's own pages, not from {origin[:60]}")
+    return WebSocketCredentials(credentials, None)
 
 
 def _satisfies(alternative: Mapping[str, tuple[str, ...]], via: Via, scopes: frozenset[str]) -> bool:
@@ -100,8 +138,7 @@ class TokenAuthenticator:
                 return None
             raise Unauthorized("this operation needs a bearer token or a session cookie")
         try:
-            claims = self._verified(credentials.token)
-            scopes = await self._current_scopes(claims)
+            claims, principal = await self._authenticate(credentials)
         except Unauthorized:
             if anonymous_allowed and credentials.via == "cookie":
                 # A stale session cookie is no credential: the browser keeps sending it until told otherwise,
@@ -110,11 +147,7 @@ class TokenAuthenticator:
             raise
         if credentials.via == "cookie" and request.method not in SAFE_METHODS:
             _check_csrf(request, claims)
-        principal = Principal(
-            subject=claims.subject,
-            scopes=scopes,
-            claims={"via": credentials.via, "sid": claims.session_id, "jti": claims.token_id},
-        )
+        scopes = principal.scopes
         if any(_satisfies(alternative, credentials.via, scopes) for alternative in requirements if alternative):
             return principal
         if anonymous_allowed:
@@ -124,6 +157,26 @@ class TokenAuthenticator:
             f"this operation needs the scope {' or '.join(needed) or 'of another credential type'}",
             headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{" ".join(needed)}"'},
         )
+
+    async def authorize(self, credentials: Credentials, scope: str) -> Principal:
+        """The principal of `credentials` when they pass the checks of every request (token valid, account active,
+        session open) and still hold `scope`: for WebSockets, at the handshake and again while connected.
+        Unauthorized or Forbidden otherwise. `claims["exp"]` is the token's expiry (seconds since the epoch)."""
+        _, principal = await self._authenticate(credentials)
+        if scope not in principal.scopes:
+            raise Forbidden(f"this needs the scope {scope}")
+        return principal
+
+    async def _authenticate(self, credentials: Credentials) -> tuple[AccessClaims, Principal]:
+        """The one check behind HTTP and WebSocket authentication; Unauthorized when it fails."""
+        claims = self._verified(credentials.token)
+        scopes = await self._current_scopes(claims)
+        principal = Principal(
+            subject=claims.subject,
+            scopes=scopes,
+            claims={"via": credentials.via, "sid": claims.session_id, "jti": claims.token_id, "exp": claims.expires_at},
+        )
+        return claims, principal
 
     def _verified(self, token: str) -> AccessClaims:
         try:

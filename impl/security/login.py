@@ -84,9 +84,9 @@ class CredentialChecker:
             await self._limiter.release(quotas)  # nothing was evaluated (e.g. no hashing capacity): not a guess
             raise
         if valid:
-            # A right password is not a failure: this address starts afresh, the other counters get it back.
-            await self._limiter.reset(quotas[0])
-            await self._limiter.release(quotas[1:])
+            # A right password is not a failure: its reservation is given back. The window's failures stay counted
+            # (no reset), so a right password in a burst of guesses never makes room for more of them.
+            await self._limiter.release(quotas)
         return valid, new_hash
 
     def _quotas(self, account: str, client_ip: str | None) -> tuple[Quota, ...]:

@@ -79,10 +79,6 @@ class AttemptLimiter(Protocol):
         """Give back one attempt reserved against each quota (it was not a failure)."""
         ...
 
-    async def reset(self, quota: Quota) -> None:
-        """Forget every attempt against `quota`'s key."""
-        ...
-
     async def aclose(self) -> None:
         """Release the backend's connections."""
         ...
@@ -149,10 +145,6 @@ class InMemoryAttemptLimiter:
                 if entry.count <= 0:
                     self._remove(quota.window_seconds, _digest(quota.key))
 
-    async def reset(self, quota: Quota) -> None:
-        if self._windows.get(quota.window_seconds, {}).get(_digest(quota.key)) is not None:
-            self._remove(quota.window_seconds, _digest(quota.key))
-
     async def aclose(self) -> None:
         self._windows.clear()
         self._size = 0
@@ -213,9 +205,6 @@ class RedisAttemptLimiter:
 
     async def release(self, quotas: Sequence[Quota]) -> None:
         await self._release(keys=[self._key(quota.key) for quota in quotas], args=[])
-
-    async def reset(self, quota: Quota) -> None:
-        await self._redis.delete(self._key(quota.key))
 
     async def aclose(self) -> None:
         """Close the Redis client (the limiter owns it: `build_attempt_limiter` created it)."""

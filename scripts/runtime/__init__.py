@@ -6,7 +6,16 @@ Edit it here (it is linted, type-checked and unit-tested as the source it is), n
 from __future__ import annotations
 
 from .context import Authenticator, Cookie, Download, OperationInfo, Principal, RequestContext, UploadedFile
-from .endpoint import BodyReader, ContractRoutes, Endpoint, ParameterReader, PathEndpoint, build_router, route_order
+from .endpoint import (
+    OPERATION_ID_KEY,
+    BodyReader,
+    ContractRoutes,
+    Endpoint,
+    ParameterReader,
+    PathEndpoint,
+    build_router,
+    route_order,
+)
 from .inputs import (
     FORM_MEDIA_TYPE,
     MULTIPART_MEDIA_TYPE,
@@ -38,6 +47,7 @@ from .problems import (
 __all__ = [
     "FORM_MEDIA_TYPE",
     "MULTIPART_MEDIA_TYPE",
+    "OPERATION_ID_KEY",
     "PROBLEM_MEDIA_TYPE",
     "Authenticator",
     "BodyReader",

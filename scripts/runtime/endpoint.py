@@ -26,6 +26,8 @@ B = TypeVar("B")
 P_co = TypeVar("P_co", covariant=True)
 B_co = TypeVar("B_co", covariant=True)
 _TEMPLATE = re.compile(r"\{[^}]*\}")
+# The ASGI scope key naming the operation a request was dispatched to (absent for 404/405 and non-contract routes).
+OPERATION_ID_KEY = "contract.operation_id"
 
 
 class ParameterReader(Protocol[P_co]):
@@ -103,6 +105,8 @@ class PathEndpoint:
         try:
             if endpoint is None:
                 raise MethodNotAllowed(f"{scope['method']} is not allowed here", headers={"Allow": self._allow})
+            # For the layers around the app (metrics, logs): which operation of the contract this request is.
+            scope[OPERATION_ID_KEY] = endpoint.operation.operation_id
             response = await endpoint.handle(request)
         except ErrorResponse as exc:
             response = exc.response(request.url.path)
@@ -171,6 +175,7 @@ def build_router(endpoints: Iterable[Endpoint[Any, Any]]) -> APIRouter:
 
 
 __all__ = [
+    "OPERATION_ID_KEY",
     "BodyReader",
     "ContractRoutes",
     "Endpoint",

@@ -12,7 +12,8 @@ import uvicorn
 from fastapi import FastAPI
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -24,7 +25,7 @@ def serve(app: FastAPI, *, startup_timeout: float = 20.0) -> Iterator[str]:
     """Serve `app` until the block ends; yields its base URL."""
     # As `make run` serves: uvicorn's own X-Forwarded-* rewriting off, the app's TRUSTED_PROXIES decide.
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=_free_port(), log_level="warning", access_log=False, proxy_headers=False
+        app, host="127.0.0.1", port=free_port(), log_level="warning", access_log=False, proxy_headers=False
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)

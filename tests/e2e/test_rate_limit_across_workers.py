@@ -63,19 +63,20 @@ async def test_failures_on_one_worker_block_the_username_on_another(
     assert blocked.headers["content-type"] == "application/problem+json"
 
 
-async def test_a_success_resets_the_shared_username_counter(
+async def test_a_success_is_not_counted_and_does_not_forgive_earlier_failures(
     workers: tuple[httpx.AsyncClient, httpx.AsyncClient],
 ) -> None:
     one, two = workers
     email = f"shared-{uuid.uuid4().hex}@example.com"
     await sign_up(one, email)
     for _ in range(LIMIT - 1):
-        await _password_grant(one, email, "wrong password!")
+        assert (await _password_grant(one, email, "wrong password!")).status_code == 400
+    # The right password gives its own reservation back, so it never costs an attempt...
     assert (await _password_grant(two, email, PASSWORD)).status_code == 200
-    for _ in range(LIMIT - 1):
-        await _password_grant(two, email, "wrong password!")
-    # Two more failures after the reset are still under the limit: the counter really started over.
-    assert (await _password_grant(one, email, PASSWORD)).status_code == 200
+    assert (await _password_grant(two, email, PASSWORD)).status_code == 200
+    # ...but the window's failures stay: one more wrong guess uses the last attempt, then everything waits.
+    assert (await _password_grant(one, email, "wrong password!")).status_code == 400
+    assert (await _password_grant(two, email, PASSWORD)).status_code == 429
 
 
 async def test_a_concurrent_burst_over_both_workers_is_evaluated_at_most_the_limit(

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 
 import httpx
 import pytest
 import yaml
 from fastapi import FastAPI
 
-from impl.app import create_app
+from generated.protocols import UnimplementedSystemService
+from impl.app import bind_services, create_app
 from impl.docs import CONTRACT_PATH
 from impl.middleware import request_id_var
 from impl.settings import Settings
-from impl.system import AppSystemService
+from impl.system import APP_VERSION, AppSystemService
+from tests.databases import empty_and_close
 
 PROBLEM = "application/problem+json"
 
@@ -70,8 +73,14 @@ async def test_unicorn_yolo_raises_the_custom_418_problem(client: httpx.AsyncCli
     assert response.json()["title"] == "I'm a teapot"
 
 
-async def test_unimplemented_operation_answers_501_problem(client: httpx.AsyncClient) -> None:
-    response = await client.get("/metrics")
+async def test_unimplemented_operation_answers_501_problem(settings: Settings) -> None:
+    # Every operation is implemented; a service deriving from its `Unimplemented...` base answers 501 for the rest.
+    app = create_app(
+        settings, services=lambda infra: replace(bind_services(infra), system=UnimplementedSystemService())
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        response = await client.get("/metrics")
+    await empty_and_close(app, empty=False)
     assert response.status_code == 501
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["detail"] == "operation getMetrics is not implemented"
@@ -157,3 +166,8 @@ async def test_unexpected_error_is_500_problem_without_traceback(app: FastAPI, m
     assert response.headers["x-request-id"] == "req-500"
     assert "x-process-time" in response.headers and response.headers["x-content-type-options"] == "nosniff"
     assert logged.seen == ["req-500"]
+
+
+def test_the_app_version_is_the_contracts_version() -> None:
+    # Breaking contract changes bump the version (make contract-diff enforces it); the app must say the same.
+    assert yaml.safe_load(CONTRACT_PATH.read_text())["info"]["version"] == APP_VERSION

@@ -15,6 +15,7 @@ from scripts.runtime import (
     RequestContext,
     Responder,
 )
+from scripts.runtime.outputs import content_disposition
 from tests.generator.runtime_app import (
     Calls,
     make_app,
@@ -128,7 +129,25 @@ async def test_responder_sends_downloads_as_bytes_or_streams_with_a_filename() -
         "image/png",
         '"1"',
     )
-    assert streamed.headers["content-disposition"] == "attachment; filename*=UTF-8''ph%20oto.png"
+    assert (
+        streamed.headers["content-disposition"] == "attachment; filename=\"ph oto.png\"; filename*=UTF-8''ph%20oto.png"
+    )
     sent = await send(app, "POST", "/things")
     assert (sent.content, sent.headers["content-type"]) == (b"a,b\n", "text/csv; charset=utf-8")
     assert "content-disposition" not in sent.headers
+
+
+@pytest.mark.parametrize(
+    ("filename", "expected"),
+    [
+        ('a"b\\c.txt', "attachment; filename=\"a_b_c.txt\"; filename*=UTF-8''a%22b%5Cc.txt"),
+        (
+            "x\r\nSet-Cookie: y.txt",
+            "attachment; filename=\"x__Set-Cookie: y.txt\"; filename*=UTF-8''x%0D%0ASet-Cookie%3A%20y.txt",
+        ),
+        ("naïve 100%.png", "attachment; filename=\"na_ve 100_.png\"; filename*=UTF-8''na%C3%AFve%20100%25.png"),
+        ("", "attachment; filename=\"download\"; filename*=UTF-8''"),
+    ],
+)
+def test_content_disposition_is_safe_for_any_file_name(filename: str, expected: str) -> None:
+    assert content_disposition(filename) == expected

@@ -141,16 +141,6 @@ async def test_window_expiry_recovers(backend: Backend) -> None:
     await _assert_capacity(limiter, quota, 2)
 
 
-async def test_reset_clears_attempts(backend: Backend) -> None:
-    limiter = backend.make()
-    quota = Quota("user:alice", limit=2, window_seconds=60)
-    assert await _reserve(limiter, [quota], 3) == [None, None, 60]
-    await limiter.reset(quota)
-    assert await backend.stored_keys(limiter) == 0
-    await _assert_capacity(limiter, quota, 2)
-    await limiter.reset(Quota("user:never-tried", limit=1, window_seconds=60))
-
-
 async def test_keys_are_independent(backend: Backend) -> None:
     limiter = backend.make()
     alice, bob = (Quota(f"user:{name}", limit=2, window_seconds=60) for name in ["alice", "bob"])
@@ -387,7 +377,7 @@ async def test_build_attempt_limiter_with_url_uses_redis() -> None:
     quota = Quota(f"login:{uuid.uuid4().hex}", limit=1, window_seconds=60)
     assert await limiter.reserve([quota]) is None
     assert await limiter.reserve([quota]) == 60
-    await limiter.reset(quota)
+    await limiter.release([quota])
     await limiter.aclose()
 
 
@@ -401,7 +391,6 @@ _operations = st.lists(
     st.one_of(
         st.tuples(st.just("reserve"), _key_sets),
         st.tuples(st.just("release"), _key_sets),
-        st.tuples(st.just("reset"), st.sampled_from(sorted(QUOTAS)).map(lambda key: [key])),
         # Whole seconds land exactly on window ends; milliseconds land around them.
         st.tuples(
             st.just("advance"),
@@ -461,7 +450,7 @@ async def test_in_memory_reserve_matches_a_model_of_fixed_windows(
                         windows[key] = _ModelWindow(start=clock.now, count=1)
                     else:
                         window.count += 1
-        elif action == "release":
+        else:
             await limiter.release(quotas)
             for key in argument:
                 window = current(key)
@@ -469,9 +458,6 @@ async def test_in_memory_reserve_matches_a_model_of_fixed_windows(
                     window.count -= 1
                     if window.count == 0:
                         del windows[key]
-        else:
-            await limiter.reset(quotas[0])
-            windows.pop(argument[0], None)
 
 
 @pytest.mark.parametrize("make", ["memory", "redis"])

@@ -101,13 +101,21 @@ class Responder:
         return response
 
 
+def content_disposition(filename: str) -> str:
+    """`attachment` naming `filename` safely for any text (RFC 6266 §4.3): an ASCII `filename` fallback, with
+    quotes, backslashes, `%` and control characters replaced, and the exact name as `filename*` (RFC 8187)."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\%' else "_" for c in filename) or "download"
+    exact = quote(filename.encode("utf-8", "replace"), safe="")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}"
+
+
 def _download(result: Download, status: int, headers: dict[str, str]) -> Response:
     headers = {**result.headers, **headers}
     if result.filename is not None:
-        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(result.filename, safe='')}"
+        headers["Content-Disposition"] = content_disposition(result.filename)
     if isinstance(result.content, bytes):
         return Response(result.content, status_code=status, media_type=result.media_type, headers=headers)
     return StreamingResponse(result.content, status_code=status, media_type=result.media_type, headers=headers)
 
 
-__all__ = ["LocationLink", "Responder"]
+__all__ = ["LocationLink", "Responder", "content_disposition"]

@@ -1,0 +1,109 @@
+"""Prometheus metrics through prometheus-client: requests per operation and status, latency, in-flight requests and
+database connections, summed over every worker in multiprocess mode.
+
+Multiprocess mode is on when `PROMETHEUS_MULTIPROC_DIR` names a directory (prometheus-client reads it at import;
+`make serve` sets it to a fresh one): each worker writes its values to files there, and any worker answering
+`/metrics` reads them all. Without it, values are this process's own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from typing_extensions import override
+
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+EXPOSITION_MEDIA_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# Requests that matched no operation of the contract (404, 405, the docs pages) share one label value.
+OTHER_OPERATION = "other"
+
+
+def multiprocess_mode() -> bool:
+    """Whether values are shared between workers through `PROMETHEUS_MULTIPROC_DIR`."""
+    return bool(os.environ.get(MULTIPROCESS_DIR_ENV))
+
+
+class _Snapshot(Collector):
+    """Gauges computed at scrape time by the scraping worker (values that are global, such as a table's size)."""
+
+    def __init__(self, values: dict[str, tuple[str, float]]) -> None:
+        self._values = values
+
+    @override
+    def collect(self) -> Iterable[Metric]:
+        for name, (documentation, value) in self._values.items():
+            yield GaugeMetricFamily(name, documentation, value=value)
+
+
+class AppMetrics:
+    """The app's instruments, in a registry of its own (tests build many apps in one process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._requests = Counter(
+            "http_requests_total",
+            "HTTP requests answered, by operationId of the contract and status code.",
+            ["operation", "status"],
+            registry=self.registry,
+        )
+        self._latency = Histogram(
+            "http_request_duration_seconds",
+            "Time from the request's arrival to the start of its response, by operationId.",
+            ["operation"],
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "http_requests_in_flight",
+            "HTTP requests being handled.",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.db_connections_in_use = Gauge(
+            "db_connections_in_use",
+            "Database connections checked out of the pool (PostgreSQL; SQLite keeps one unpooled connection).",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        # Label lookups cost more than the increments: one child per label set, made once.
+        self._children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
+
+    def observe(self, operation: str | None, status: int, seconds: float) -> None:
+        """Count one answered request and its latency."""
+        key = (operation or OTHER_OPERATION, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self._requests.labels(key[0], str(status)),
+                self._latency.labels(key[0]),
+            )
+        counter, histogram = children
+        counter.inc()
+        histogram.observe(seconds)
+
+    def exposition(self, snapshot: dict[str, tuple[str, float]]) -> bytes:
+        """The text exposition of every worker's values (multiprocess mode) or this one's, plus `snapshot` gauges."""
+        registry = self.registry
+        if multiprocess_mode():
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        extra = CollectorRegistry()
+        extra.register(_Snapshot(snapshot))
+        return generate_latest(registry) + generate_latest(extra)
+
+
+def forget_this_process() -> None:
+    """At a worker's clean exit: its live gauges (in flight, connections) stop counting in multiprocess mode."""
+    if multiprocess_mode():
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+
+def watch_pool(engine: AsyncEngine, gauge: Gauge) -> None:
+    """Keep `gauge` at the number of connections checked out of `engine`'s pool (SQLAlchemy pool events)."""
+    event.listen(engine.sync_engine.pool, "checkout", lambda *_: gauge.inc())
+    event.listen(engine.sync_engine.pool, "checkin", lambda *_: gauge.dec())
