@@ -13,11 +13,11 @@ from generated import models
 from generated.runtime import Principal, RequestContext
 from generated.security import SCOPE_USERS_ADMIN
 from impl.db import Database, DbConnection
-from impl.problems import Conflict, Forbidden, InvalidRequest, NotFound, TooManyRequests, Unauthorized
+from impl.problems import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized
 from impl.security.emails import canonical_email, email_key
 from impl.security.login import CredentialChecker
 from impl.security.passwords import PasswordHasher, enforce_password_policy
-from impl.security.ratelimit import AttemptLimiter, Quota
+from impl.security.ratelimit import AttemptLimiter, Quota, reserve_or_refuse
 from impl.security.sessions import SessionStore
 from impl.settings import Settings
 from impl.tables import UserRow, table_of
@@ -219,9 +219,7 @@ class SqlUsersService:
         quota = Quota(
             f"sign-up:{ctx.client_host or 'unknown'}", settings.signups_per_address, settings.signup_window_seconds
         )
-        wait = await self._limiter.reserve((quota,))
-        if wait is not None:
-            raise TooManyRequests(f"too many sign-ups from this address; retry in {wait} seconds", retry_after=wait)
+        await reserve_or_refuse(self._limiter, (quota,), "too many sign-ups from this address")
 
     def _sessions(self, conn: DbConnection) -> SessionStore:
         return SessionStore(conn, refresh_ttl_seconds=self._settings.refresh_token_ttl_seconds)

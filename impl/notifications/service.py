@@ -14,8 +14,8 @@ from impl.middleware import request_id_var
 from impl.notifications.outbox import OutboxDeliverer, RetryPolicy, add_to_outbox
 from impl.notifications.queue import NotificationQueue, build_queue
 from impl.notifications.senders import EmailSender, build_sender
-from impl.problems import InvalidRequest, TooManyRequests, Unauthorized
-from impl.security.ratelimit import AttemptLimiter, Quota
+from impl.problems import InvalidRequest, Unauthorized
+from impl.security.ratelimit import AttemptLimiter, Quota, reserve_or_refuse
 from impl.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -77,9 +77,7 @@ class Notifications:
         quota = Quota(
             f"notify:{ctx.principal.subject}", settings.notifications_per_user, settings.notification_window_seconds
         )
-        wait = await self._limiter.reserve((quota,))
-        if wait is not None:
-            raise TooManyRequests(f"too many notifications; retry in {wait} seconds", retry_after=wait)
+        await reserve_or_refuse(self._limiter, (quota,), "too many notifications")
         request_id = request_id_var.get()
         try:
             # The insert is this request's write; its commit is the acceptance. Nothing is sent inside it.

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select, update
 
 from impl.db import Database
-from impl.problems import TooManyRequests
 from impl.security.emails import email_key
 from impl.security.passwords import PasswordHasher
-from impl.security.ratelimit import AttemptLimiter, Quota
+from impl.security.ratelimit import AttemptLimiter, Quota, reserve_or_refuse
 from impl.settings import Settings
 from impl.tables import UserRow, table_of
 
@@ -75,9 +74,7 @@ class CredentialChecker:
         self, account: str, client_ip: str | None, verify: Callable[[], Awaitable[tuple[bool, str | None]]]
     ) -> tuple[bool, str | None]:
         quotas = self._quotas(account, client_ip)
-        wait = await self._limiter.reserve(quotas)
-        if wait is not None:
-            raise TooManyRequests(f"too many failed password attempts; retry in {wait} seconds", retry_after=wait)
+        await reserve_or_refuse(self._limiter, quotas, "too many failed password attempts")
         try:
             valid, new_hash = await verify()
         except BaseException:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from impl.problems import TooManyRequests
+
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
@@ -209,6 +211,13 @@ class RedisAttemptLimiter:
     async def aclose(self) -> None:
         """Close the Redis client (the limiter owns it: `build_attempt_limiter` created it)."""
         await self._redis.aclose()
+
+
+async def reserve_or_refuse(limiter: AttemptLimiter, quotas: Sequence[Quota], refusal: str) -> None:
+    """Reserve one attempt against `quotas`, or raise a 429 problem (`refusal`, and when to retry)."""
+    wait = await limiter.reserve(quotas)
+    if wait is not None:
+        raise TooManyRequests(f"{refusal}; retry in {wait} seconds", retry_after=wait)
 
 
 def build_attempt_limiter(redis_url: str | None) -> AttemptLimiter:

@@ -92,5 +92,6 @@ async def test_a_concurrent_burst_over_both_workers_is_evaluated_at_most_the_lim
         *(_password_grant(one if n % 2 else two, email, guess) for n, guess in enumerate(guesses))
     )
     statuses = Counter(response.status_code for response in responses)
-    assert statuses[400] + statuses[200] <= LIMIT, statuses
-    assert statuses[429] >= len(guesses) - LIMIT, statuses
+    # At most LIMIT wrong guesses are evaluated; the right password, if it got a slot, costs none.
+    assert statuses[400] <= LIMIT, statuses
+    assert statuses[200] <= 1 and statuses[429] >= len(guesses) - LIMIT - 1, statuses

@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
+from tests.contract.live_server import free_port
 from tests.databases import REPO_ROOT, TEST_SECRET_KEY, fresh_postgres_database, migrate, require_postgres
 from tests.services import REDIS_URL, require_redis
 from tests.users import ALICE, BOB, PASSWORD
@@ -67,17 +67,10 @@ class Worker:
         return self.process.returncode
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _start_worker(env: dict[str, str], log: Path) -> Worker:
     """A uvicorn process on a free port, once /healthz answers (a port taken meanwhile: tried again)."""
     for _ in range(3):
-        port = _free_port()
+        port = free_port()
         with log.open("wb") as out:
             command = [sys.executable, "-m", "uvicorn", "impl.app:app", "--host", "127.0.0.1", "--port", str(port)]
             process = subprocess.Popen(

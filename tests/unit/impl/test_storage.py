@@ -3,7 +3,6 @@ FileStore streams uploads into them within the size limit."""
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,23 +18,17 @@ from impl.settings import Settings
 from impl.storage import ByteRange, InvalidKey, ObjectMissing, Storage, build_storage
 from impl.storage.local import LocalStorage
 from impl.storage.s3 import S3Storage
+from tests.contract.live_server import free_port
 from tests.databases import make_settings
 
 BUCKET = "contract-api-test"
 BIG = bytes(range(256)) * (6 * 1024 * 1024 // 256 + 7)  # over one 5 MiB multipart part, not a multiple of it
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
     """A moto S3 server on a free 127.0.0.1 port, with an empty bucket (moto installs from the lock file: no skip)."""
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
