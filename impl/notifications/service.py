@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -12,11 +13,13 @@ from generated.runtime import RequestContext
 from impl.db import Database
 from impl.middleware import request_id_var
 from impl.notifications.outbox import OutboxDeliverer, RetryPolicy, add_to_outbox
-from impl.notifications.queue import NotificationQueue, build_queue
 from impl.notifications.senders import EmailSender, build_sender
 from impl.problems import InvalidRequest, Unauthorized
 from impl.security.ratelimit import AttemptLimiter, Quota, reserve_or_refuse
 from impl.settings import Settings
+
+if TYPE_CHECKING:
+    from impl.notifications.queue import NotificationQueue
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +67,10 @@ class Notifications:
         self.policy = RetryPolicy.from_settings(settings)
         self.deliverer = OutboxDeliverer(database, sender or build_sender(settings), self.policy)
         if queue is None and settings.notifications_queue == "redis":
+            # Imported only in the queue mode: Taskiq and its dependencies cost a process that does not use them
+            # ~0.5 s of start-up and several MB.
+            from impl.notifications.queue import build_queue
+
             queue = build_queue(settings)
         self.queue = queue
         self._sweeper: asyncio.Task[None] | None = None

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from fastapi import FastAPI
 
+from generated import OPERATIONS, implemented_operations
 from generated.protocols import UnimplementedSystemService
 from impl.app import bind_services, create_app
 from impl.docs import CONTRACT_PATH
@@ -171,3 +172,9 @@ async def test_unexpected_error_is_500_problem_without_traceback(app: FastAPI, m
 def test_the_app_version_is_the_contracts_version() -> None:
     # Breaking contract changes bump the version (make contract-diff enforces it); the app must say the same.
     assert yaml.safe_load(CONTRACT_PATH.read_text())["info"]["version"] == APP_VERSION
+
+
+def test_every_operation_of_the_contract_is_implemented(app: FastAPI) -> None:
+    # No operation answers 501: every method of every generated Protocol is bound to a real implementation.
+    implemented = {op.operation_id for op in implemented_operations(app.state.services)}
+    assert implemented == {op.operation_id for op in OPERATIONS}
