@@ -14,7 +14,7 @@ METRICS_DIR ?= .metrics
 # One pytest-xdist worker per core; `make test XDIST=` runs the suite in one process.
 XDIST ?= -n auto
 
-.PHONY: help install run serve worker require-secret-key test test-sqlite generate check-generated lint format typecheck check migrate bench clean contract-diff
+.PHONY: help install run serve worker require-secret-key test test-sqlite generate check-generated sdk check-sdk lint format typecheck check migrate bench clean contract-diff lint-contract mock fuzz
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -64,6 +64,21 @@ check-generated: generate  ## Fail when generated/ differs from what the contrac
 	git diff --exit-code --stat -- generated/
 	@test -z "$$(git status --porcelain -- generated/)" || (git status --porcelain -- generated/; echo "generated/ has untracked files"; exit 1)
 
+# The contract's clients, committed: clients/python (openapi-python-client; settings in clients/python-config.yaml,
+# formatted by .venv's ruff, hence the PATH) and clients/typescript/schema.ts (openapi-typescript; settings in
+# clients/generate-typescript.mjs). clients/typescript/index.ts, which binds openapi-fetch to those types, is written
+# by hand: tsc checks it still compiles against the new types.
+sdk: $(STAMP) $(NODE_STAMP)  ## Regenerate the Python and TypeScript clients in clients/ from the contract.
+	rm -rf clients/python
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/openapi-python-client generate --path openapi/openapi.yaml \
+		--config clients/python-config.yaml --meta uv --output-path clients/python --fail-on-warning
+	node clients/generate-typescript.mjs openapi/openapi.yaml clients/typescript/schema.ts
+	node_modules/.bin/tsc -p clients/typescript --noEmit
+
+check-sdk: sdk  ## Fail when clients/ differs from what the contract generates.
+	git diff --exit-code --stat -- clients/
+	@test -z "$$(git status --porcelain -- clients/)" || (git status --porcelain -- clients/; echo "clients/ has untracked files"; exit 1)
+
 lint: $(STAMP)  ## ruff check + format check.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -75,7 +90,7 @@ format: $(STAMP)  ## Apply ruff's fixes and formatting.
 typecheck: $(STAMP)  ## mypy, strict on impl/, scripts/ and generated/.
 	$(BIN)/mypy
 
-check: lint typecheck check-generated  ## Everything CI checks before the tests.
+check: lint typecheck check-generated check-sdk lint-contract  ## Everything CI checks before the tests.
 
 # Breaking changes of the working tree's contract against the one at BASE (any git ref); exit 1 on a break unless
 # info.version's major (0.x: minor) was bumped. HEAD_FILE: compare another file instead of the working tree's.
@@ -83,6 +98,29 @@ BASE ?= HEAD~1
 HEAD_FILE ?= openapi/openapi.yaml
 contract-diff: $(STAMP)  ## Report breaking changes of the contract since BASE (default HEAD~1).
 	$(BIN)/python -m scripts.contract_diff --base $(BASE) --head-file $(HEAD_FILE)
+
+# For the contract's consumers, from node_modules/ (package-lock.json); CONTRACT: lint or mock another copy.
+CONTRACT ?= openapi/openapi.yaml
+MOCK_PORT ?= 4010
+# Every finding fails, warnings included: openapi/.spectral.yaml makes each rule an error or turns it off with a reason.
+lint-contract: $(NODE_STAMP)  ## Lint the contract: Spectral's OpenAPI rules and the project's (openapi/.spectral.yaml).
+	node_modules/.bin/spectral lint --ruleset openapi/.spectral.yaml --fail-severity=warn $(CONTRACT)
+
+# Static mode: each response is the contract's example; requests breaking the contract get 422, missing credentials 401.
+mock: $(NODE_STAMP)  ## Serve a Prism mock of the contract on 127.0.0.1:$(MOCK_PORT) (default 4010) for frontends.
+	node_modules/.bin/prism mock $(CONTRACT) -h 127.0.0.1 -p $(MOCK_PORT)
+
+# Schemathesis CLI against a live server on a fresh SQLite database, as the seeded administrator, every check,
+# stateful phase on (scripts/fuzz_live.py). FUZZ_SECONDS > 0: keep fuzzing until that budget is spent.
+# FUZZ_CONTRACT: hold the server to another copy of the contract; FUZZ_ARGS: more `schemathesis run` options.
+FUZZ_EXAMPLES ?= 100
+FUZZ_SECONDS ?= 0
+FUZZ_CONTRACT ?= openapi/openapi.yaml
+FUZZ_JUNIT ?= build/fuzz/junit.xml
+FUZZ_ARGS ?=
+fuzz: $(STAMP)  ## Fuzz a live server with Schemathesis (FUZZ_EXAMPLES, FUZZ_SECONDS); JUnit in build/fuzz/junit.xml.
+	$(BIN)/python -m scripts.fuzz_live --examples $(FUZZ_EXAMPLES) --max-time $(FUZZ_SECONDS) \
+		--contract $(FUZZ_CONTRACT) --junit $(FUZZ_JUNIT) -- $(FUZZ_ARGS)
 
 bench: $(STAMP)  ## Load-test the app against the raw-Starlette ceiling (needs wrk; installed if missing).
 	$(BIN)/python -m bench.run

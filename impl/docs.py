@@ -33,12 +33,18 @@ _PAGE_DIRECTIVES = (
 )
 # ReDoc builds its search index in a worker it creates from a blob: URL.
 _REDOC_DIRECTIVES = (*_PAGE_DIRECTIVES, "worker-src blob:")
+# ReDoc's side menu always shows "API docs by Redocly" with a logo from its CDN (no option turns it off): a request
+# the docs must not make offline, which the policy refuses. Served without that URL, the image fails at once and
+# ReDoc hides it, as it would after the refusal, minus the violation.
+_REDOC_JS = "redoc.standalone.js"
+_REDOC_LOGO_URL = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 
 def install_contract_docs(app: FastAPI, *, contract_path: Path = CONTRACT_PATH) -> None:
     """Add /openapi.yaml, /openapi.json, /docs and /redoc; the contract is read once, at start-up."""
     contract_yaml = contract_path.read_bytes()
-    contract_json = orjson.dumps(yaml.safe_load(contract_yaml))
+    contract = yaml.safe_load(contract_yaml)
+    contract_json = orjson.dumps(contract)
     title = app.title
 
     @app.get("/openapi.yaml", include_in_schema=False)
@@ -50,9 +56,17 @@ def install_contract_docs(app: FastAPI, *, contract_path: Path = CONTRACT_PATH) 
         return Response(contract_json, media_type="application/json")
 
     @lru_cache(maxsize=8)  # one entry per root path the server is mounted under
+    def swagger_ui_contract(root: str) -> bytes:
+        # Swagger UI sends "Try it out" and the password grant to the selected server, the first by default: the
+        # contract's own (http://127.0.0.1:8000) is another origin wherever the docs are not served from exactly
+        # there, and `connect-src 'self'` refuses it. This server comes first; the contract's stay selectable.
+        here = {"url": f"{root}/", "description": "This server (the one serving these docs)"}
+        return orjson.dumps({**contract, "servers": [here, *contract.get("servers", [])]})
+
+    @lru_cache(maxsize=8)
     def swagger_ui_page(root: str) -> tuple[bytes, str]:
         page = get_swagger_ui_html(
-            openapi_url=f"{root}/openapi.json",
+            openapi_url=f"{root}/docs/openapi.json",
             title=f"{title} - Swagger UI",
             oauth2_redirect_url=f"{root}/docs/oauth2-redirect",
             swagger_js_url=f"{root}{_ASSETS_URL}/swagger-ui-bundle.js",
@@ -85,6 +99,10 @@ def install_contract_docs(app: FastAPI, *, contract_path: Path = CONTRACT_PATH) 
     async def swagger_ui(request: Request) -> HTMLResponse:
         return _html(swagger_ui_page, request)
 
+    @app.get("/docs/openapi.json", include_in_schema=False)
+    async def swagger_ui_openapi_json(request: Request) -> Response:
+        return Response(swagger_ui_contract(request.scope.get("root_path", "")), media_type="application/json")
+
     @app.get("/docs/oauth2-redirect", include_in_schema=False)
     async def swagger_ui_redirect() -> HTMLResponse:
         body, policy = redirect_page
@@ -93,6 +111,13 @@ def install_contract_docs(app: FastAPI, *, contract_path: Path = CONTRACT_PATH) 
     @app.get("/redoc", include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
         return _html(redoc_page, request)
+
+    redoc_js = (_ASSETS / _REDOC_JS).read_bytes().replace(_REDOC_LOGO_URL, b"")
+
+    # Before the mount: the first matching route answers.
+    @app.get(f"{_ASSETS_URL}/{_REDOC_JS}", include_in_schema=False)
+    async def redoc_script() -> Response:
+        return Response(redoc_js, media_type="text/javascript")
 
     app.mount(_ASSETS_URL, StaticFiles(directory=_ASSETS), name="docs-assets")
 

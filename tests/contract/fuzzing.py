@@ -12,7 +12,6 @@ real work: every implemented operation answers 2xx at least once, statelessly or
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
 from functools import cache
@@ -23,23 +22,22 @@ import pytest
 import schemathesis
 from schemathesis import Case, GenerationMode
 from schemathesis.config import SchemathesisConfig
-from sqlalchemy import delete, insert, update
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from generated import OPERATIONS, implemented_operations
-from generated.security import SCOPES
 from impl.app import create_app
 from impl.security.authenticator import CSRF_HEADER, SESSION_COOKIE
-from impl.security.passwords import PasswordHasher
-from impl.security.tokens import TokenCodec, hash_secret
-from impl.settings import DEFAULT_SCOPES
-from impl.tables import Base, SessionRow, UserRow
+from scripts.fuzz_seed import (
+    FUZZER_CSRF,
+    fuzzer_token,
+    password_hash,
+    reopen_fuzzer_session,
+    reset,
+    seed_users,
+)
 from tests.contract.contract import contract
 from tests.contract.live_server import serve
 from tests.databases import REPO_ROOT, make_settings
-from tests.users import ALICE, PASSWORD
 
-FUZZER = "fuzzer@example.com"
 # Random cases per operation and mode, on top of Schemathesis' deterministic examples and coverage phases.
 FUZZ_EXAMPLES = 40
 # Scenarios of up to 8 linked calls per tag.
@@ -60,20 +58,7 @@ IMPLEMENTED_IDS = sorted(op.operation_id for op in IMPLEMENTED)
 
 # Schemathesis applies auth while it builds cases, partly at collection time, before any fixture runs: the
 # token is therefore minted now, for an administrator account the `live_url` fixture creates with this id.
-FUZZER_ID = 2**62  # far above any id the sequences reach while fuzzing creates users
-FUZZER_SESSION = "00000000-0000-4000-8000-00000000f022"
-FUZZER_CSRF = "fuzzer-csrf-token"
-FUZZER_TOKEN = (
-    TokenCodec(make_settings("sqlite+aiosqlite://"))
-    .issue(
-        subject=str(FUZZER_ID),
-        scopes=SCOPES,
-        ttl_seconds=3600,
-        session_id=FUZZER_SESSION,
-        csrf_hash=hash_secret(FUZZER_CSRF),
-    )
-    .token
-)
+FUZZER_TOKEN = fuzzer_token(make_settings("sqlite+aiosqlite://"))
 
 
 class _FuzzSession:
@@ -114,52 +99,17 @@ successes: Counter[tuple[str, str]] = Counter()
 @cache
 def _seed_users(database_url: str) -> tuple[dict[str, object], ...]:
     """The fuzzing administrator, and alice, whose credentials are the contract's token and login examples."""
-    password_hash = asyncio.run(PasswordHasher(make_settings(database_url)).hash(PASSWORD))
-    now = dt.datetime.now(dt.UTC)
-    common = {"password_hash": password_hash, "is_active": True, "created_at": now, "updated_at": now}
-    return (
-        {"id": FUZZER_ID, "email": FUZZER, "email_key": FUZZER, "scopes": sorted(SCOPES), **common},
-        {"id": FUZZER_ID - 1, "email": ALICE, "email_key": ALICE, "scopes": sorted(DEFAULT_SCOPES), **common},
-    )
-
-
-def _fuzzer_session() -> dict[str, object]:
-    """The session the fuzzer's token names (every access token names one)."""
-    return {
-        "id": FUZZER_SESSION,
-        "user_id": FUZZER_ID,
-        "scope": " ".join(sorted(SCOPES)),
-        "created_at": dt.datetime.now(dt.UTC),
-    }
+    return tuple(seed_users(asyncio.run(password_hash(make_settings(database_url)))))
 
 
 def _reset(database_url: str, *, seed: bool = True) -> None:
     """Empty every table, then (unless told not to) put back the seeded users and the fuzzer's session."""
-    users = list(_seed_users(database_url)) if seed else []
-
-    async def empty() -> None:
-        engine = create_async_engine(database_url)
-        async with engine.begin() as conn:
-            for table in reversed(Base.metadata.sorted_tables):
-                await conn.execute(delete(table))
-            if users:
-                await conn.execute(insert(UserRow), users)
-                await conn.execute(insert(SessionRow), [_fuzzer_session()])
-        await engine.dispose()
-
-    asyncio.run(empty())
+    asyncio.run(reset(database_url, list(_seed_users(database_url)) if seed else None))
 
 
 def _reopen_fuzzer_session(database_url: str) -> None:
     """Undo a fuzzed `POST /logout`, which ends the session the fuzzer's own token names."""
-
-    async def reopen() -> None:
-        engine = create_async_engine(database_url)
-        async with engine.begin() as conn:
-            await conn.execute(update(SessionRow).where(SessionRow.id == FUZZER_SESSION).values(revoked_at=None))
-        await engine.dispose()
-
-    asyncio.run(reopen())
+    asyncio.run(reopen_fuzzer_session(database_url))
 
 
 @pytest.fixture(scope="module")

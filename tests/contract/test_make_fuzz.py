@@ -1,0 +1,64 @@
+"""`make fuzz` runs Schemathesis against a live server, writes a JUnit report, and fails when the server breaks
+the contract it is held to."""
+
+from __future__ import annotations
+
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import yaml
+
+from tests.databases import REPO_ROOT
+
+CONTRACT = REPO_ROOT / "openapi" / "openapi.yaml"
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+
+def _make_fuzz(tmp_path: Path, *variables: str) -> tuple[subprocess.CompletedProcess[str], ET.Element]:
+    junit = tmp_path / "junit.xml"
+    result = subprocess.run(
+        ["make", "--no-print-directory", "fuzz", f"FUZZ_JUNIT={junit}", *variables],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert junit.is_file(), f"no JUnit report\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result, ET.parse(junit).getroot()
+
+
+def _testcases(report: ET.Element) -> dict[str, ET.Element]:
+    return {case.attrib["name"]: case for case in report.iter("testcase")}
+
+
+def test_make_fuzz_reports_a_testcase_for_every_operation_of_the_contract(tmp_path: Path) -> None:
+    result, report = _make_fuzz(tmp_path, "FUZZ_EXAMPLES=1")
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
+    assert "SUMMARY" in result.stdout and "Stateful" in result.stdout
+    contract = yaml.safe_load(CONTRACT.read_text())
+    paths = contract["paths"].items()
+    expected = {f"{method.upper()} {path}" for path, item in paths for method in item if method in HTTP_METHODS}
+    cases = _testcases(report)
+    assert expected <= cases.keys(), sorted(expected - cases.keys())
+    assert not [name for name, case in cases.items() if len(case)], "a testcase reported a failure or an error"
+
+
+def test_make_fuzz_exits_non_zero_when_the_server_breaks_the_contract(tmp_path: Path) -> None:
+    # Held to a contract whose Health.status is an integer, the real server's `{"status": "ok"}` is a violation.
+    contract = yaml.safe_load(CONTRACT.read_text())
+    contract["components"]["schemas"]["Health"] = {
+        "type": "object",
+        "required": ["status"],
+        "properties": {"status": {"type": "integer"}},
+    }
+    mutated = tmp_path / "openapi.yaml"
+    mutated.write_text(yaml.safe_dump(contract, sort_keys=False))
+    result, report = _make_fuzz(
+        tmp_path,
+        "FUZZ_EXAMPLES=1",
+        f"FUZZ_CONTRACT={mutated}",
+        # One operation: no links to follow, so no stateful phase (which would report its own error).
+        "FUZZ_ARGS=--include-operation-id getHealth --phases examples,coverage,fuzzing",
+    )
+    assert result.returncode != 0, result.stdout[-5000:]
+    failure = _testcases(report)["GET /healthz"].find("failure")
+    assert failure is not None, ET.tostring(report, encoding="unicode")[-3000:]
+    assert "schema" in ET.tostring(failure, encoding="unicode").lower()
