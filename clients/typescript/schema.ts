@@ -1116,7 +1116,10 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A dependency does not answer, or too many password hashes are queued; retry later. */
+        /**
+         * @description A dependency does not answer (the database; Redis, where attempt limits are counted: limits fail closed), or
+         *     too many password hashes are queued; retry after the given number of seconds.
+         */
         ServiceUnavailable: {
             headers: {
                 /** @description Seconds to wait. */
@@ -2259,6 +2262,7 @@ export interface operations {
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     readLastQuery: {

@@ -49,7 +49,7 @@ OP_SEND_NOTIFICATION = OperationInfo(
     tag="demo",
     security=({"OAuth2PasswordBearer": ("notifications:send",)}, {"CookieSession": ("notifications:send",)}),
     success_status=202,
-    statuses=(202, 401, 403, 422, 429, 500),
+    statuses=(202, 401, 403, 422, 429, 500, 503),
 )
 
 

@@ -7,19 +7,31 @@ the attempt turns out not to be a failure (the password was right), the caller g
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from impl.problems import TooManyRequests
+from impl.problems import ServiceUnavailable, TooManyRequests
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 DEFAULT_MAX_KEYS = 100_000
+# How long a check may wait for Redis before the limit counts as unavailable, and when to come back then.
+REDIS_TIMEOUT_SECONDS = 1.0
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+
+logger = logging.getLogger(__name__)
+
+
+class LimiterUnavailable(Exception):
+    """The counters cannot be read or written (Redis does not answer): no attempt may be evaluated."""
+
 
 # Check every quota, then count the attempt against all of them, in one atomic step (a Lua script runs alone).
 # Returns 0 when reserved, else the milliseconds until the longest-blocking exhausted quota's window ends.
@@ -195,18 +207,33 @@ class RedisAttemptLimiter:
         self._prefix = prefix
         self._reserve = redis.register_script(_RESERVE_LUA)
         self._release = redis.register_script(_RELEASE_LUA)
+        from redis.exceptions import RedisError  # only processes that configured Redis load the client library
+
+        # What "Redis does not answer" looks like: the client's errors, the socket's, and our own timeout.
+        self._unavailable: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
 
     def _key(self, key: str) -> str:
         return self._prefix + _digest(key)
 
     async def reserve(self, quotas: Sequence[Quota]) -> int | None:
+        """As the protocol says; raises LimiterUnavailable when Redis does not answer within a second, so that the
+        limits fail closed: an attempt that cannot be counted is not evaluated."""
         _check_distinct(quotas)
         args = [value for quota in quotas for value in (quota.limit, quota.window_seconds)]
-        wait_ms = int(await self._reserve(keys=[self._key(quota.key) for quota in quotas], args=args))
+        try:
+            async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
+                wait_ms = int(await self._reserve(keys=[self._key(quota.key) for quota in quotas], args=args))
+        except self._unavailable as exc:
+            raise LimiterUnavailable(f"the attempt counters are unavailable ({type(exc).__name__})") from exc
         return None if wait_ms == 0 else max(1, math.ceil(wait_ms / 1000))
 
     async def release(self, quotas: Sequence[Quota]) -> None:
-        await self._release(keys=[self._key(quota.key) for quota in quotas], args=[])
+        """Give attempts back; if Redis does not answer they stay counted (safe: a limit is only reached sooner)."""
+        try:
+            async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
+                await self._release(keys=[self._key(quota.key) for quota in quotas], args=[])
+        except self._unavailable as exc:
+            logger.warning("could not give back %d attempt reservation(s): %s", len(quotas), type(exc).__name__)
 
     async def aclose(self) -> None:
         """Close the Redis client (the limiter owns it: `build_attempt_limiter` created it)."""
@@ -214,8 +241,15 @@ class RedisAttemptLimiter:
 
 
 async def reserve_or_refuse(limiter: AttemptLimiter, quotas: Sequence[Quota], refusal: str) -> None:
-    """Reserve one attempt against `quotas`, or raise a 429 problem (`refusal`, and when to retry)."""
-    wait = await limiter.reserve(quotas)
+    """Reserve one attempt against `quotas`, or raise a 429 problem (`refusal`, and when to retry); 503 with
+    `Retry-After` when the counters are unavailable (fail closed)."""
+    try:
+        wait = await limiter.reserve(quotas)
+    except LimiterUnavailable as exc:
+        logger.warning("refusing an attempt: %s", exc)
+        raise ServiceUnavailable(
+            "attempts cannot be counted right now; retry shortly", retry_after=UNAVAILABLE_RETRY_AFTER_SECONDS
+        ) from exc
     if wait is not None:
         raise TooManyRequests(f"{refusal}; retry in {wait} seconds", retry_after=wait)
 
