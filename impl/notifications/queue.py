@@ -8,6 +8,7 @@ enqueued because the API died after its commit, is found by the worker's sweep w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -95,10 +96,8 @@ def install_worker(queue: NotificationQueue, settings: Settings) -> None:
 
     async def stop(state: TaskiqState) -> None:
         state.sweeper.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await state.sweeper
-        except asyncio.CancelledError:
-            pass
         await state.database.dispose()
 
     queue.broker.add_event_handler(TaskiqEvents.WORKER_STARTUP, start)
