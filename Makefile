@@ -11,10 +11,19 @@ WORKERS ?= 2
 NOTIFICATION_WORKERS ?= 2
 # Where the workers share their Prometheus values (prometheus-client's multiprocess mode); emptied at each start.
 METRICS_DIR ?= .metrics
+# uvicorn's own bounds (`run`, `serve`; the Dockerfile has the same defaults). On SIGTERM it stops accepting, lets
+# in-flight requests finish for GRACEFUL_SHUTDOWN_SECONDS, then cuts what is left: keep it under the orchestrator's
+# kill deadline (Kubernetes terminationGracePeriodSeconds, 30 s by default). WebSocket peers that leave a keepalive
+# ping unanswered for WS_PING_TIMEOUT seconds are dropped (pings every WS_PING_INTERVAL seconds).
+GRACEFUL_SHUTDOWN_SECONDS ?= 25
+WS_PING_INTERVAL ?= 20
+WS_PING_TIMEOUT ?= 20
+UVICORN_BOUNDS = --timeout-graceful-shutdown $(GRACEFUL_SHUTDOWN_SECONDS) \
+	--ws-ping-interval $(WS_PING_INTERVAL) --ws-ping-timeout $(WS_PING_TIMEOUT)
 # One pytest-xdist worker per core; `make test XDIST=` runs the suite in one process.
 XDIST ?= -n auto
 
-.PHONY: help install run serve worker require-secret-key test test-sqlite generate check-generated sdk check-sdk lint format typecheck check migrate bench clean contract-diff lint-contract mock fuzz
+.PHONY: help install run serve worker require-secret-key test test-sqlite generate check-generated sdk check-sdk lint format typecheck check migrate bench clean contract-diff lint-contract mock fuzz bench-postgres pgbench lint-deploy soak soak-test
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -35,12 +44,13 @@ install: $(STAMP) $(NODE_STAMP)  ## Create .venv and node_modules/ from the lock
 
 # --no-proxy-headers: the app alone decides whom to believe about X-Forwarded-* (TRUSTED_PROXIES).
 run: $(STAMP) migrate  ## Serve on 127.0.0.1:8000 (SQLite by default).
-	$(BIN)/uvicorn impl.app:app --host $(HOST) --port $(PORT) --no-proxy-headers
+	$(BIN)/uvicorn impl.app:app --host $(HOST) --port $(PORT) --no-proxy-headers $(UVICORN_BOUNDS)
 
 serve: require-secret-key $(STAMP) migrate  ## Serve with WORKERS processes (needs SECRET_KEY).
 	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
 	PROMETHEUS_MULTIPROC_DIR=$(abspath $(METRICS_DIR)) WEB_CONCURRENCY=$(WORKERS) \
-		$(BIN)/uvicorn impl.app:app --host $(HOST) --port $(PORT) --workers $(WORKERS) --no-proxy-headers
+		$(BIN)/uvicorn impl.app:app --host $(HOST) --port $(PORT) --workers $(WORKERS) --no-proxy-headers \
+		$(UVICORN_BOUNDS)
 
 require-secret-key:
 	@test -n "$$SECRET_KEY" || { echo "make serve runs $(WORKERS) workers: set SECRET_KEY (32 bytes or more) so that every worker accepts the tokens the others sign" >&2; exit 1; }
@@ -90,7 +100,7 @@ format: $(STAMP)  ## Apply ruff's fixes and formatting.
 typecheck: $(STAMP)  ## mypy, strict on impl/, scripts/ and generated/.
 	$(BIN)/mypy
 
-check: lint typecheck check-generated check-sdk lint-contract  ## Everything CI checks before the tests.
+check: lint typecheck check-generated check-sdk lint-contract lint-deploy  ## Everything CI checks before the tests.
 
 # Breaking changes of the working tree's contract against the one at BASE (any git ref); exit 1 on a break unless
 # info.version's major (0.x: minor) was bumped. HEAD_FILE: compare another file instead of the working tree's.
@@ -122,8 +132,35 @@ fuzz: $(STAMP)  ## Fuzz a live server with Schemathesis (FUZZ_EXAMPLES, FUZZ_SEC
 	$(BIN)/python -m scripts.fuzz_live --examples $(FUZZ_EXAMPLES) --max-time $(FUZZ_SECONDS) \
 		--contract $(FUZZ_CONTRACT) --junit $(FUZZ_JUNIT) -- $(FUZZ_ARGS)
 
+# BENCH_DB=postgres: the app on asyncpg with 1 and 2 workers (medians of BENCH_ROUNDS), each on a fresh database
+# created and dropped on 127.0.0.1:5432 (BENCH_POSTGRES_URL); see bench/README.md. Default: SQLite vs the ceiling.
+BENCH_DB ?= sqlite
 bench: $(STAMP)  ## Load-test the app against the raw-Starlette ceiling (needs wrk; installed if missing).
-	$(BIN)/python -m bench.run
+	BENCH_DB=$(BENCH_DB) $(BIN)/python -m bench.run
+
+bench-postgres: $(STAMP)  ## Load-test the app on PostgreSQL with 1 and 2 workers (= make bench BENCH_DB=postgres).
+	BENCH_DB=postgres $(BIN)/python -m bench.run
+
+pgbench: $(STAMP)  ## PostgreSQL's write ceiling here: pgbench TPC-B-like and an item insert at 8/16/32 clients.
+	$(BIN)/python -m bench.pgbench
+
+# Every manifest of deploy/kubernetes against the JSON schemas of this Kubernetes version (kubernetes-validate's
+# bundled copy: offline), strict: unknown fields and unknown kinds fail too (scripts/lint_deploy.py).
+K8S_VERSION ?= 1.35.0
+lint-deploy: $(STAMP)  ## Validate the Kubernetes manifests in deploy/kubernetes offline (K8S_VERSION).
+	$(BIN)/python -m scripts.lint_deploy --kubernetes-version $(K8S_VERSION) deploy/kubernetes
+
+# Two instances behind HAProxy on a fresh PostgreSQL database and a private Redis (bench/topology.py), SOAK_USERS Locust
+# users of mixed traffic for SOAK_SECONDS; instance a is SIGKILLed and restarted mid-run. Then the client ledger is
+# compared with the database, and 5xx, connections and RSS are checked (bench/soak/); exit 1 on any failed check.
+# Needs PostgreSQL on 127.0.0.1:5432 (SOAK_POSTGRES_URL), redis-server and haproxy (Debian packages). Logs: build/soak/.
+SOAK_SECONDS ?= 120
+SOAK_USERS ?= 32
+soak: $(STAMP)  ## Soak: SOAK_USERS users for SOAK_SECONDS through HAProxy, one instance killed; ledger vs database.
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_USERS=$(SOAK_USERS) $(BIN)/python -m bench.soak
+
+soak-test: $(STAMP)  ## The soak tool's own test: a short soak that must pass (over a minute, so not in `make test`).
+	$(BIN)/pytest -q -n 0 -m soak tests/e2e/test_soak_tool.py
 
 clean:  ## Remove caches and the local SQLite database.
 	rm -rf .mypy_cache .ruff_cache .pytest_cache app.db app.db-wal app.db-shm

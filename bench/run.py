@@ -1,4 +1,7 @@
-"""Entry point of `make bench`: measure the app and the ceiling with wrk, print and save the comparison."""
+"""Entry point of `make bench`: measure the app and the ceiling with wrk, print and save the comparison.
+
+`--db postgres` (BENCH_DB=postgres) measures the app on PostgreSQL with 1 and 2 workers instead (bench/postgres.py).
+"""
 
 from __future__ import annotations
 
@@ -43,14 +46,41 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", "2")))
     parser.add_argument("--connections", type=int, default=int(os.environ.get("BENCH_CONNECTIONS", "32")))
     parser.add_argument("--items", type=int, default=int(os.environ.get("BENCH_ITEMS", "1000")))
-    parser.add_argument("--output", type=Path, default=RESULTS_PATH)
+    parser.add_argument("--output", type=Path, default=None, help=f"default {RESULTS_PATH} (SQLite)")
+    parser.add_argument(
+        "--db",
+        choices=("sqlite", "postgres"),
+        default=os.environ.get("BENCH_DB", "sqlite"),
+        help="sqlite: the app vs the ceiling, one worker; postgres: the app on asyncpg with each --workers count",
+    )
+    postgres = parser.add_argument_group("PostgreSQL mode")
+    postgres.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"),
+        help="a database to connect to; each run creates and drops a database of its own next to it",
+    )
+    postgres.add_argument(
+        "--workers",
+        type=lambda v: [int(n) for n in v.split(",")],
+        default=os.environ.get("BENCH_WORKERS", "1,2"),
+        help="uvicorn worker counts to compare, comma-separated (default 1,2)",
+    )
+    postgres.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "3")))
+    postgres.add_argument(
+        "--server-cpus", default=os.environ.get("BENCH_SERVER_CPUS") or None, help="taskset CPU list for the server"
+    )
+    postgres.add_argument(
+        "--wrk-cpus", default=os.environ.get("BENCH_WRK_CPUS") or None, help="taskset CPU list for wrk"
+    )
     args = parser.parse_args(argv)
     if args.duration < 1 or args.items < 1:
         parser.error("--duration and --items must be >= 1")
+    if args.rounds < 1 or not args.workers or min(args.workers) < 1:
+        parser.error("--rounds and every --workers count must be >= 1")
     return args
 
 
-def _endpoints(ids_file: Path) -> list[wrk.Endpoint]:
+def endpoints(ids_file: Path) -> list[wrk.Endpoint]:
     """Return the measured endpoints, POST last so the GETs see the seeded data only."""
     return [
         wrk.Endpoint("GET /items/{id}", "/items", wrk.LUA_DIR / "get_item.lua", (str(ids_file),)),
@@ -88,7 +118,7 @@ def _measure(
         ids_file.write_text("\n".join(map(str, ids)) + "\n")
         idle = memory_kb(server.serving_pid())
         results: dict[str, wrk.WrkResult] = {}
-        for endpoint in _endpoints(ids_file):
+        for endpoint in endpoints(ids_file):
             run_args = (wrk_bin, server.base_url, endpoint)
             # Reads are anonymous, as a public catalogue's readers are; writes carry the bearer token.
             sent = headers if endpoint.name.startswith("POST") else {}
@@ -112,6 +142,16 @@ def main(argv: list[str] | None = None) -> int:
     """Run the whole benchmark; return the process exit code."""
     args = _args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    if args.db == "postgres":
+        from bench import postgres  # imports asyncpg; the SQLite mode does without
+
+        try:
+            return postgres.main(args, workdir)
+        except BenchError as exc:
+            print(f"\nBENCH FAILED: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
     try:
         headers = _auth_headers()
         wrk_bin = wrk.ensure_wrk()
@@ -142,8 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         "comparison": rows,
         "checks": results,
     }
-    report.write_json(args.output, data)
-    print(f"\nresults written to {args.output}")
+    output = args.output or RESULTS_PATH
+    report.write_json(output, data)
+    print(f"\nresults written to {output}")
     return 0
 
 

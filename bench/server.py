@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -50,11 +51,23 @@ def run_alembic(env: dict[str, str]) -> None:
 class Server:
     """A uvicorn process serving one ASGI target with the benchmark's fixed flags."""
 
-    def __init__(self, target: str, env: dict[str, str], log_path: Path) -> None:
-        """Remember what to run; nothing starts until start()."""
+    def __init__(
+        self,
+        target: str,
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        workers: int = 1,
+        cpus: str | None = None,
+        ready_timeout_s: float = READY_TIMEOUT_S,
+    ) -> None:
+        """Remember what to run (workers: uvicorn --workers; cpus: a taskset CPU list); nothing starts until start()."""
         self.target = target
         self.env = env
         self.log_path = log_path
+        self.workers = workers
+        self.cpus = cpus
+        self.ready_timeout_s = ready_timeout_s
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -66,10 +79,11 @@ class Server:
     def start(self) -> None:
         """Launch uvicorn in its own process group, logging to log_path."""
         cmd = [
-            venv_bin("uvicorn"), self.target, "--host", HOST, "--port", str(self.port), "--workers", "1",
+            venv_bin("uvicorn"), self.target, "--host", HOST, "--port", str(self.port), "--workers", str(self.workers),
             "--no-access-log", "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
             "--no-proxy-headers",
         ]  # fmt: skip
+        cmd = taskset(self.cpus) + cmd
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -85,7 +99,7 @@ class Server:
     def wait_ready(self, headers: dict[str, str]) -> None:
         """Poll GET /items?limit=1 until it answers 200, the process dies, or the timeout passes."""
         assert self.proc is not None
-        deadline = time.monotonic() + READY_TIMEOUT_S
+        deadline = time.monotonic() + self.ready_timeout_s
         last = "no answer"
         with httpx.Client(base_url=self.base_url, headers=headers, timeout=2.0) as client:
             while time.monotonic() < deadline:
@@ -99,7 +113,7 @@ class Server:
                 except httpx.TransportError as exc:
                     last = repr(exc)
                 time.sleep(0.1)
-        raise BenchError(f"{self.target} not ready after {READY_TIMEOUT_S:.0f}s ({last}):\n{self.log_tail()}")
+        raise BenchError(f"{self.target} not ready after {self.ready_timeout_s:.0f}s ({last}):\n{self.log_tail()}")
 
     def serving_pid(self) -> int:
         """Return the pid that serves requests: the deepest descendant if uvicorn forked, else the process itself."""
@@ -108,6 +122,14 @@ class Server:
         while children := _children(pid):
             pid = max(children, key=lambda p: memory_kb(p).get("VmRSS", 0))
         return pid
+
+    def worker_pids(self) -> list[int]:
+        """Return the pids of uvicorn's worker processes (the process itself when it serves alone)."""
+        assert self.proc is not None
+        if self.workers == 1:
+            return [self.serving_pid()]
+        # The supervisor's children: the workers, plus multiprocessing's resource tracker, which is not one.
+        return sorted(pid for pid in _children(self.proc.pid) if b"resource_tracker" not in _cmdline(pid))
 
     def stop(self) -> None:
         """Terminate the process group, kill it after 10 s."""
@@ -141,6 +163,35 @@ def _children(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             found.append(int(entry.name))
     return found
+
+
+def _cmdline(pid: int) -> bytes:
+    """Return the raw command line of pid (empty if the process is gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def taskset(cpus: str | None) -> list[str]:
+    """Return the command prefix that pins a process to a CPU list ("0", "0-1"), or nothing."""
+    if not cpus:
+        return []
+    found = shutil.which("taskset")
+    if not found:
+        raise BenchError("taskset (util-linux) is needed to pin processes to CPUs")
+    return [found, "--cpu-list", cpus]
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU time pid has used so far, in seconds (0 if the process is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rfind(")") + 2 :].split()
+    # Fields 14 and 15 of proc(5) (utime, stime), counted from the state field (3).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def memory_kb(pid: int) -> dict[str, int]:

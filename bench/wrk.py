@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,9 +100,13 @@ def run(
     threads: int,
     connections: int,
     headers: dict[str, str],
+    prefix: Sequence[str] = (),
 ) -> WrkResult:
-    """Run wrk once against base_url + endpoint.path and return the parsed result; fail on any non-2xx."""
-    cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration_s}s", "--latency", "--timeout", "5s"]
+    """Run wrk once against base_url + endpoint.path and return the parsed result; fail on any non-2xx.
+
+    prefix: a command wrk runs under (taskset, to pin it to CPUs).
+    """
+    cmd = [*prefix, wrk, f"-t{threads}", f"-c{connections}", f"-d{duration_s}s", "--latency", "--timeout", "5s"]
     for key, value in headers.items():
         cmd += ["-H", f"{key}: {value}"]
     if endpoint.script is not None:

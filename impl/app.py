@@ -19,18 +19,19 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from generated import OPERATIONS, Services, build_routers
 from generated.runtime import ContractRoutes
 from impl.auth import SqlAuthService
-from impl.db import Database, open_database
+from impl.db import Database, DatabaseLimits, open_database
 from impl.demo import InProcessDemoService
 from impl.docs import install_contract_docs
 from impl.events import EventBroker, build_event_broker
 from impl.files import FileStore, SqlFilesService
+from impl.housekeeping import Housekeeper
 from impl.items import SqlItemsService
 from impl.logs import configure_logging
 from impl.metrics import AppMetrics, forget_this_process, watch_pool
 from impl.middleware import EdgeMiddleware
 from impl.notifications.outbox import outbox_backlog
 from impl.notifications.service import Notifications
-from impl.problems import install_problem_handlers
+from impl.problems import DatabaseUnavailable, install_problem_handlers
 from impl.security.authenticator import TokenAuthenticator
 from impl.security.login import CredentialChecker
 from impl.security.passwords import PasswordHasher
@@ -91,7 +92,9 @@ def create_app(
             "SECRET_KEY is not set: tokens are signed with a random key made for this process; they stop working "
             "when it exits and no other worker accepts them (set SECRET_KEY to serve with several workers)"
         )
-    database = open_database(settings.database_url, echo=settings.database_echo)
+    database = open_database(
+        settings.database_url, echo=settings.database_echo, limits=DatabaseLimits.from_settings(settings)
+    )
     limiter = build_attempt_limiter(settings.redis_url)
     hasher = PasswordHasher(settings)
     codec = TokenCodec(settings)
@@ -113,6 +116,7 @@ def create_app(
         metrics=metrics,
     )
     bound = services(infra)
+    housekeeper = Housekeeper(database, settings, metrics=metrics)
 
     # FastAPI's own schema and docs are off: the authored contract is what we serve.
     telemetry = settings.opentelemetry
@@ -120,7 +124,7 @@ def create_app(
         telemetry={"tracing": telemetry, "metrics": telemetry, "logs": telemetry},
         title=settings.app_name,
         version=APP_VERSION,
-        lifespan=_lifespan(database, limiter, notifications, events),
+        lifespan=_lifespan(database, limiter, notifications, events, housekeeper),
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
@@ -130,6 +134,7 @@ def create_app(
     app.state.services = bound
     app.state.events = events
     app.state.notifications = notifications
+    app.state.housekeeper = housekeeper
     authenticator = TokenAuthenticator(database, codec)
     for router in build_routers(bound, authenticator=authenticator):
         # One table of the routes, not include_router(): FastAPI's included-router matching and Starlette's
@@ -150,14 +155,18 @@ async def _scrape_gauges(database: Database) -> dict[str, tuple[str, float]]:
     try:
         async with asyncio.timeout(SCRAPE_QUERY_TIMEOUT_SECONDS):
             backlog = await outbox_backlog(database)
-    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+    except (DatabaseUnavailable, SQLAlchemyError, OSError, TimeoutError) as exc:
         logger.warning("metrics: the outbox backlog could not be read (%s)", type(exc).__name__)
         return {}
     return {"notification_outbox_backlog": ("Accepted notifications not delivered yet (nor given up on).", backlog)}
 
 
 def _lifespan(
-    database: Database, limiter: AttemptLimiter, notifications: Notifications, events: EventBroker
+    database: Database,
+    limiter: AttemptLimiter,
+    notifications: Notifications,
+    events: EventBroker,
+    housekeeper: Housekeeper,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -167,9 +176,11 @@ def _lifespan(
         gc.freeze()
         # Embedded mode: sweeps the outbox (what a dead process accepted, retries); queue mode: connects the broker.
         await notifications.start()
+        housekeeper.start()  # deletes expired keys, sessions and outbox rows every HOUSEKEEPING_INTERVAL_SECONDS
         yield
         await events.aclose()  # ends every /ws/items connection (1001) before what they use goes away
         await notifications.aclose()
+        await housekeeper.aclose()
         await limiter.aclose()
         await database.dispose()
         forget_this_process()
@@ -194,6 +205,7 @@ def _add_middleware(app: FastAPI, settings: Settings, metrics: AppMetrics) -> No
         max_upload_bytes=settings.max_upload_bytes,
         uploads=[(op.method, op.path) for op in OPERATIONS if op.accepts_upload],
         metrics=metrics,
+        request_timeout_seconds=settings.request_timeout_seconds,
     )
     # The one place the client address and scheme are derived: from X-Forwarded-For/-Proto when the peer is a
     # configured proxy, else the peer itself. Outermost, so every layer (limits, HSTS, cookies) sees the result;

@@ -8,28 +8,128 @@ async engine and a pool.
 One connection model for everything (services, the authenticator): a task borrows a connection for a short
 block and returns it. Borrowing a second one while holding one raises `NestedConnectionError` at once, on
 every backend: on SQLite it would wait for itself forever, on PostgreSQL it deadlocks once the pool is drained.
+
+A database that cannot serve (down, unreachable, too slow, locked, read-only, out of connections) surfaces as one
+`DatabaseUnavailable` (503 + Retry-After) from every connection call; integrity errors and bugs stay what they are.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar, Token
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, NoReturn, Protocol
 
 import orjson
 from sqlalchemy import Engine, event, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import Connection, CursorResult, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.base import Executable
 
 from impl.compiled import Query, run_on_cursor
+from impl.problems import DatabaseUnavailable
+from impl.settings import Settings
 
 # The task holding a connection in this context (None: none held).
 _holder: ContextVar[asyncio.Task[object] | None] = ContextVar("db_connection_holder", default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseLimits:
+    """How long a database call may wait before the client gets a 503, and what Retry-After that 503 carries."""
+
+    retry_after_seconds: int
+    sqlite_busy_timeout_ms: int
+    pool_size: int
+    max_overflow: int
+    pool_timeout_seconds: float
+    connect_timeout_seconds: float
+    statement_timeout_seconds: float
+    pgbouncer: bool
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DatabaseLimits:
+        """The limits `settings` configure (DATABASE_* and SQLITE_BUSY_TIMEOUT_MS)."""
+        return cls(
+            retry_after_seconds=settings.database_retry_after_seconds,
+            sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            pool_timeout_seconds=settings.database_pool_timeout_seconds,
+            connect_timeout_seconds=settings.database_connect_timeout_seconds,
+            statement_timeout_seconds=settings.database_statement_timeout_seconds,
+            pgbouncer=settings.database_pgbouncer,
+        )
+
+    @classmethod
+    def defaults(cls) -> DatabaseLimits:
+        """The defaults of `impl.settings.Settings`, without reading the environment."""
+        return cls.from_settings(Settings.model_construct())
+
+
+# SQLSTATE classes that mean "the server cannot serve now", whatever the statement: 08 connection exception,
+# 53 insufficient resources (too many connections, disk full), 57 operator intervention (shutdown, starting up,
+# and 57014, the cancel of statement_timeout); and 55P03, lock_timeout's lock_not_available.
+_PG_UNAVAILABLE_CLASSES = ("08", "53", "57")
+_PG_REASONS = {"57014": "a statement took longer than the statement timeout", "55P03": "a lock was not granted in time"}
+# SQLite primary result codes with that meaning: another connection holds the lock (BUSY, LOCKED) past the busy
+# timeout, or the file cannot be used (READONLY, IOERR, FULL, CANTOPEN, PROTOCOL). After the latter the connection
+# is reopened: one opened read-only stays read-only after the file is fixed.
+_SQLITE_BUSY = frozenset({5, 6})
+_SQLITE_BROKEN = frozenset({8, 10, 13, 14, 15})
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, then what it wraps (SQLAlchemy's `orig`, then each `__cause__`)."""
+    current: BaseException | None = exc
+    for _ in range(6):  # the driver's chain is short; never loop on a cycle
+        if current is None:
+            return
+        yield current
+        current = current.orig if isinstance(current, DBAPIError) and current.orig is not None else current.__cause__
+
+
+def unavailability(exc: BaseException) -> str | None:
+    """Why `exc` means the database cannot serve now, for the client; None when it is an answer or a bug."""
+    for error in _causes(exc):
+        if isinstance(error, PoolTimeout):
+            return "no database connection became free in time"
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return "the connection to the database was lost"
+        sqlstate = getattr(error, "sqlstate", None)
+        if isinstance(sqlstate, str) and (sqlstate in _PG_REASONS or sqlstate.startswith(_PG_UNAVAILABLE_CLASSES)):
+            return _PG_REASONS.get(sqlstate, "the database is not available")
+        code = getattr(error, "sqlite_errorcode", None)
+        if isinstance(code, int) and (code & 0xFF) in _SQLITE_BUSY:
+            return "the database is locked by another writer"
+        if isinstance(code, int) and (code & 0xFF) in _SQLITE_BROKEN:
+            return "the database file cannot be used (read-only, full or unreadable)"
+        if isinstance(error, TimeoutError):
+            return "the database did not answer in time"
+        if isinstance(error, OSError):
+            return "the database is not reachable"
+    return None
+
+
+def raise_if_unavailable(exc: BaseException, retry_after: int) -> None:
+    """Raise `DatabaseUnavailable` (from `exc`) when `exc` means the database cannot serve now; else return."""
+    reason = unavailability(exc)
+    if reason is not None:
+        raise DatabaseUnavailable(f"{reason}; retry later", retry_after=retry_after) from exc
+
+
+def _sqlite_broken(exc: BaseException) -> bool:
+    """Whether the SQLite connection that raised `exc` must be reopened to recover."""
+    for error in _causes(exc):
+        code = getattr(error, "sqlite_errorcode", None)
+        if isinstance(code, int) and (code & 0xFF) in _SQLITE_BROKEN:
+            return True
+    return False
 
 
 class NestedConnectionError(RuntimeError):
@@ -81,33 +181,47 @@ class Database(Protocol):
 class _InlineConnection:
     """A sync SQLAlchemy connection behind the async `DbConnection` interface."""
 
-    def __init__(self, conn: Connection) -> None:
+    __slots__ = ("_conn", "_database")
+
+    def __init__(self, conn: Connection, database: InlineSqliteDatabase) -> None:
         self._conn = conn
+        self._database = database
 
     async def execute(self, statement: Executable, parameters: Mapping[str, Any] | None = None) -> CursorResult[Any]:
-        return self._conn.execute(statement, parameters)
+        try:
+            return self._conn.execute(statement, parameters)
+        except Exception as exc:
+            self._database._failed(exc)
 
     async def fetch(self, query: Query, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         conn = self._conn
-        if query.writes and not conn.in_transaction():
-            conn.begin()  # so that commit() and rollback() reach the sqlite3 connection the cursor writes through
-        dialect = conn.dialect
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # always set while open
+        try:
+            if query.writes and not conn.in_transaction():
+                conn.begin()  # so that commit() and rollback() reach the sqlite3 connection the cursor writes through
+            dialect = conn.dialect
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # always set while open
+        except Exception as exc:
+            self._database._failed(exc)
         try:
             return run_on_cursor(query.plan(dialect), cursor, parameters)
         except dialect.loaded_dbapi.Error as exc:
             # The same exception types as a Core execute: callers catch SQLAlchemy's IntegrityError and friends.
-            raise DBAPIError.instance(
-                query.plan(dialect).sql, dict(parameters), exc, dialect.loaded_dbapi.Error
-            ) from exc
+            wrapped = DBAPIError.instance(query.plan(dialect).sql, dict(parameters), exc, dialect.loaded_dbapi.Error)
+            self._database._failed(wrapped)
         finally:
             cursor.close()
 
     async def commit(self) -> None:
-        self._conn.commit()
+        try:
+            self._conn.commit()
+        except Exception as exc:
+            self._database._failed(exc)
 
     async def rollback(self) -> None:
-        self._conn.rollback()
+        try:
+            self._conn.rollback()
+        except Exception as exc:
+            self._database._failed(exc)
 
 
 def json_dumps(value: object) -> str:
@@ -115,20 +229,27 @@ def json_dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-def _set_sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers (other processes, the migration tool) proceed during a write; NORMAL is durable in WAL.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=2000")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, object], None]:
+    """The `connect` listener that configures each new SQLite connection."""
+
+    def set_pragmas(dbapi_connection: Any, _record: object) -> None:
+        cursor = dbapi_connection.cursor()
+        # Before the others: they may need the lock too. The wait blocks the event loop, hence a small bound.
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        # WAL lets readers (other processes, the migration tool) proceed during a write; NORMAL is durable in WAL.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return set_pragmas
 
 
 class InlineSqliteDatabase:
     """One SQLite connection driven on the event-loop thread, lent to one request at a time."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, limits: DatabaseLimits | None = None) -> None:
+        self.limits = limits = limits or DatabaseLimits.defaults()
         sync_url = make_url(url).set(drivername="sqlite+pysqlite")
         self.engine: Engine = create_sync_engine(
             sync_url,
@@ -138,10 +259,11 @@ class InlineSqliteDatabase:
             json_serializer=json_dumps,
             json_deserializer=orjson.loads,
         )
-        event.listen(self.engine, "connect", _set_sqlite_pragmas)
+        event.listen(self.engine, "connect", _sqlite_pragmas(limits.sqlite_busy_timeout_ms))
         # An asyncio lock, not the pool, makes a second request wait: waiting must never block the loop.
         self._lock = asyncio.Lock()
         self._conn: Connection | None = None
+        self._reopen = False
 
     def connect(self) -> AbstractAsyncContextManager[DbConnection]:
         return _InlineLease(self)
@@ -149,8 +271,29 @@ class InlineSqliteDatabase:
     def _connection(self) -> Connection:
         # The connection outlives requests: checking one out per request costs more than the query.
         if self._conn is None or self._conn.closed or self._conn.invalidated:
-            self._conn = self.engine.connect()
+            try:
+                self._conn = self.engine.connect()
+            except Exception as exc:  # nothing to reopen: the next borrower tries to open it again
+                raise_if_unavailable(exc, self.limits.retry_after_seconds)
+                raise
         return self._conn
+
+    def _failed(self, exc: Exception) -> NoReturn:
+        """Re-raise `exc`, as `DatabaseUnavailable` when the database cannot serve now (and mark a connection that
+        cannot recover by itself to be reopened once the current borrower returns it)."""
+        if _sqlite_broken(exc):
+            self._reopen = True
+        raise_if_unavailable(exc, self.limits.retry_after_seconds)
+        raise exc
+
+    def _recycle(self) -> None:
+        """Drop the connection when it failed in a way only a new one recovers from (the next borrower opens one)."""
+        if self._reopen:
+            self._reopen = False
+            if self._conn is not None:
+                self._conn.invalidate()
+                self._conn.close()
+                self._conn = None
 
     async def dispose(self) -> None:
         async with self._lock:
@@ -180,13 +323,18 @@ class _InlineLease:
         except BaseException:
             self._release()
             raise
-        return _InlineConnection(self._conn)
+        return _InlineConnection(self._conn, self._database)
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    async def __aexit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
         try:
             if self._conn.in_transaction():
                 self._conn.rollback()  # whatever the borrower did not commit
+        except Exception as exc:
+            self._database._reopen = True  # in an unknown state: the next borrower gets a new connection
+            if exc_type is None:  # else the borrower's own error is the one to report
+                self._database._failed(exc)
         finally:
+            self._database._recycle()
             self._release()
 
     def _release(self) -> None:
@@ -200,11 +348,13 @@ async def ping(database: Database) -> None:
         await conn.execute(text("SELECT 1"))
 
 
-def open_database(database_url: str, *, echo: bool = False) -> Database:
-    """The database for `database_url`: inline SQLite or a pooled async engine."""
+def open_database(database_url: str, *, echo: bool = False, limits: DatabaseLimits | None = None) -> Database:
+    """The database for `database_url`: inline SQLite or a pooled async engine, within `limits` (default: the
+    settings' defaults)."""
+    limits = limits or DatabaseLimits.defaults()
     if make_url(database_url).get_backend_name() == "sqlite":
-        return InlineSqliteDatabase(database_url, echo=echo)
+        return InlineSqliteDatabase(database_url, echo=echo, limits=limits)
     # Imported only when needed: SQLAlchemy's asyncio layer and greenlet cost ~5 MB of RSS.
     from impl.db_pooled import AsyncEngineDatabase
 
-    return AsyncEngineDatabase(database_url, echo=echo)
+    return AsyncEngineDatabase(database_url, echo=echo, limits=limits)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+import orjson
 from pydantic import TypeAdapter
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +34,7 @@ _ITEM_COLUMNS = tuple(column.name for column in _items.c)
 _ID, _VERSION_AT = _ITEM_COLUMNS.index("id"), _ITEM_COLUMNS.index("version")
 _ITEMS: TypeAdapter[list[models.Item]] = TypeAdapter(list[models.Item])
 _ANONYMOUS = ""
+_FIRST_VERSION = 1  # of a created item; replays of its creation carry this version's ETag
 _LIKE_ESCAPE = "/"
 
 # Statements are built once: constructing a statement costs more than SQLite executing it (see bench/); the hot
@@ -160,14 +162,20 @@ class SqlItemsService(UnimplementedItemsService):
             # Only keyed requests pay for the hash that tells a retry from a different request.
             request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
         now = _now()
-        values = {**_replacement(body), "owner_id": None, "version": 1, "created_at": now, "updated_at": now}
+        values = {
+            **_replacement(body),
+            "owner_id": None,
+            "version": _FIRST_VERSION,
+            "created_at": now,
+            "updated_at": now,
+        }
         if ctx.principal is not None:
             values["owner_id"] = int(ctx.principal.subject)
         async with self._database.connect() as conn:
             if idempotency_key is not None:
                 replay = await _replay(conn, principal, idempotency_key, request_hash)
                 if replay is not None:
-                    return replay
+                    return _replayed(ctx, replay)
             (row,) = await conn.fetch(_INSERT, values)
             item = _to_item(row)
             if idempotency_key is not None:
@@ -188,7 +196,7 @@ class SqlItemsService(UnimplementedItemsService):
                     replay = await _replay(conn, principal, idempotency_key, request_hash)
                     if replay is None:
                         raise
-                    return replay
+                    return _replayed(ctx, replay)
             await conn.commit()
         _tag(ctx, row)
         await self._events.publish(item_event("created", item))  # after the commit: never an event for a rollback
@@ -313,7 +321,14 @@ async def _replay(conn: DbConnection, principal: str, key: str, request_hash: st
         return None
     if row.request_hash != request_hash:
         raise Conflict("this Idempotency-Key was already used with a different request body")
-    return models.Item.model_validate(row.response)
+    # Stored as JSON (`model_dump(mode="json")`): validated as JSON again, where a date-time is a string.
+    return models.Item.model_validate_json(orjson.dumps(row.response))
+
+
+def _replayed(ctx: RequestContext, item: models.Item) -> models.Item:
+    """The first response again, with the ETag it had: a stored response is always of the created version."""
+    ctx.headers["ETag"] = make_etag(item.id, _FIRST_VERSION)
+    return item
 
 
 def _tag(ctx: RequestContext, row: Sequence[Any]) -> None:

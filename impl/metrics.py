@@ -9,7 +9,7 @@ Multiprocess mode is on when `PROMETHEUS_MULTIPROC_DIR` names a directory (prome
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -70,6 +70,18 @@ class AppMetrics:
             registry=self.registry,
             multiprocess_mode="livesum",
         )
+        self._swept = Counter(
+            "housekeeping_deleted_rows_total",
+            "Rows the housekeeping sweep deleted because they can no longer matter, by table.",
+            ["table"],
+            registry=self.registry,
+        )
+        self._sweeps = Counter(
+            "housekeeping_rounds_total",
+            "Housekeeping rounds by outcome: swept, yielded (another sweeper held the lock) or failed.",
+            ["outcome"],
+            registry=self.registry,
+        )
         # Label lookups cost more than the increments: one child per label set, made once.
         self._children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
 
@@ -85,6 +97,12 @@ class AppMetrics:
         counter, histogram = children
         counter.inc()
         histogram.observe(seconds)
+
+    def observe_housekeeping(self, outcome: str, deleted: Mapping[str, int]) -> None:
+        """Count one housekeeping round and the rows it deleted per table (zeros too: every series exists)."""
+        self._sweeps.labels(outcome).inc()
+        for table, rows in deleted.items():
+            self._swept.labels(table).inc(rows)
 
     def exposition(self, snapshot: dict[str, tuple[str, float]]) -> bytes:
         """The text exposition of every worker's values (multiprocess mode) or this one's, plus `snapshot` gauges."""

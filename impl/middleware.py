@@ -7,6 +7,8 @@ accepts gzip).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import logging
 import os
@@ -21,7 +23,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from generated.runtime import OPERATION_ID_KEY
 from impl.metrics import AppMetrics
-from impl.problems import InternalError, PayloadTooLarge
+from impl.problems import InternalError, PayloadTooLarge, ServiceUnavailable
+from impl.request_timeout import Request, RequestDeadlines
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -60,6 +63,10 @@ _API_CSP = (_CSP, b"default-src 'none'; frame-ancestors 'none'")
 # development host.
 _HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 GZIP_MINIMUM_SIZE = 1024
+# A request cut by REQUEST_TIMEOUT_SECONDS was slow for a reason (a lock, a stalled dependency): not at once.
+TIMEOUT_RETRY_AFTER_SECONDS = 5
+# A request cut by the server's graceful shutdown: another instance (or this one, restarted) can take it at once.
+SHUTDOWN_RETRY_AFTER_SECONDS = 1
 
 
 class EdgeMiddleware:
@@ -69,7 +76,9 @@ class EdgeMiddleware:
     body limit is checked on Content-Length and again while streaming; the operations in `uploads` (method, path
     template) get the larger limit, whatever Content-Type the client claims. Every response gets a CSP (unless it
     set its own) and, over https, HSTS; `metrics` counts requests by operation and status. An exception nothing
-    else handled becomes a logged 500 problem that still carries the headers.
+    else handled becomes a logged 500 problem that still carries the headers. A request that makes no progress (no
+    body chunk received, nothing sent) for `request_timeout_seconds` is cancelled: 503 + Retry-After if its response
+    had not started, else its connection is closed; once the response is complete (background tasks) it is not.
     """
 
     def __init__(
@@ -80,8 +89,11 @@ class EdgeMiddleware:
         max_upload_bytes: int,
         uploads: Iterable[tuple[str, str]] = (),
         metrics: AppMetrics | None = None,
+        request_timeout_seconds: float = 30.0,
     ) -> None:
         self.app = app
+        self.request_timeout = request_timeout_seconds
+        self.deadlines = RequestDeadlines(request_timeout_seconds)
         self.metrics = metrics
         # File downloads (octet-stream; images are excluded already) keep their Content-Length, ETag and ranges.
         self.gzip = GZipMiddleware(
@@ -118,6 +130,9 @@ class EdgeMiddleware:
         metrics = self.metrics
         if metrics is not None:
             metrics.in_flight.inc()
+        deadlines = self.deadlines
+        task = deadlines.start()
+        progress = deadlines.progress  # per send: a dict update, not a method call (this runs on every request)
 
         async def stamped_send(message: Message) -> None:
             nonlocal response_started
@@ -138,6 +153,10 @@ class EdgeMiddleware:
                 if https:
                     headers.append(_HSTS)
             await send(message)
+            if message.get("more_body") or message["type"] == "http.response.start":
+                progress[task] += 1
+            else:
+                progress.pop(task, None)  # complete: background tasks after the response have their own bounds
 
         size = int(declared) if declared is not None and declared.isdigit() else None
         limit = self.max_body_bytes
@@ -151,16 +170,46 @@ class EdgeMiddleware:
             elif (declared is None and not streamed) or declared == b"0":
                 await app(scope, receive, stamped_send)  # no body: nothing to count
             else:
-                await _limited(app, scope, receive, stamped_send, limit)
+                await _limited(app, scope, receive, stamped_send, limit, progress, task)
+        except asyncio.CancelledError:
+            if not deadlines.claim(task):
+                # Not ours: the server cancels what is left when its graceful shutdown times out. Say so (instead
+                # of its plain-text 500), best effort since the client may be gone too, and let the cancellation go on.
+                if not response_started:
+                    cut = ServiceUnavailable(
+                        "the server is shutting down and cut this request short; try again",
+                        retry_after=SHUTDOWN_RETRY_AFTER_SECONDS,
+                    )
+                    with contextlib.suppress(Exception):
+                        await cut.response(scope.get("root_path", "") + scope["path"])(scope, receive, stamped_send)
+                raise
+            await self._timed_out(scope, receive, stamped_send, response_started)
         except Exception:
+            if deadlines.claim(task):  # the code the timeout cut turned its CancelledError into an error
+                await self._timed_out(scope, receive, stamped_send, response_started)
+                return
             logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
             if not response_started:
                 problem = InternalError("an unexpected error occurred; it has been logged")
                 await problem.response(scope.get("root_path", "") + scope["path"])(scope, receive, stamped_send)
         finally:
+            progress.pop(task, None)
             request_id_var.reset(token)
             if metrics is not None:
                 metrics.in_flight.dec()
+
+    async def _timed_out(self, scope: Scope, receive: Receive, send: Send, response_started: bool) -> None:
+        """Answer a request the timeout cancelled: 503 + Retry-After, or nothing once its response had started (the
+        server then closes the connection, so the client sees a cut body, never a complete-looking one)."""
+        logger.warning(
+            "%s %s made no progress for %g s: cancelled", scope["method"], scope["path"], self.request_timeout
+        )
+        if not response_started:
+            problem = ServiceUnavailable(
+                f"the request made no progress for {self.request_timeout:g} s and was cancelled; try again later",
+                retry_after=TIMEOUT_RETRY_AFTER_SECONDS,
+            )
+            await problem.response(scope.get("root_path", "") + scope["path"])(scope, receive, send)
 
     def _upload(self, scope: Scope) -> bool:
         """Whether the request is for an operation whose contract takes an upload."""
@@ -170,8 +219,17 @@ class EdgeMiddleware:
         return any(method == upload_method and pattern.match(path) for upload_method, pattern in self.uploads)
 
 
-async def _limited(app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-    """Run `app`, answering 413 (and telling the app the client left) once the body passes `limit` bytes."""
+async def _limited(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    limit: int,
+    progress: dict[Request, int],
+    task: Request,
+) -> None:
+    """Run `app`, answering 413 (and telling the app the client left) once the body passes `limit` bytes; each
+    chunk received counts as `task`'s progress (a slow upload is not cut while it moves)."""
     received = 0
     started = False
     rejected = False
@@ -182,6 +240,8 @@ async def _limited(app: ASGIApp, scope: Scope, receive: Receive, send: Send, lim
             return {"type": "http.disconnect"}
         message = await receive()
         if message["type"] == "http.request":
+            if task in progress:  # not once the response is complete
+                progress[task] += 1
             received += len(message.get("body", b""))
             if received > limit:
                 rejected = True

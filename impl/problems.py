@@ -25,6 +25,7 @@ from generated.runtime import (
 
 __all__ = [
     "Conflict",
+    "DatabaseUnavailable",
     "Forbidden",
     "InternalError",
     "InvalidRequest",
@@ -90,6 +91,14 @@ class ServiceUnavailable(ProblemError):
 
     def __init__(self, detail: str, *, retry_after: int | None = None) -> None:
         super().__init__(detail, headers=None if retry_after is None else {"Retry-After": str(retry_after)})
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot serve now (down, unreachable, too slow, locked, read-only, out of connections): a 503 the
+    client may retry, never mistaken for an answer about the request (a conflict, a missing row)."""
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
 
 
 class InternalError(ProblemError):

@@ -33,6 +33,22 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///./app.db"
     database_echo: bool = False
+    # Database bounds (impl/db.py): past any of them the request gets 503 + Retry-After instead of waiting on.
+    # PostgreSQL pool: connections kept open, extra ones opened under load, and how long a request waits for one.
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=10, ge=0)
+    database_pool_timeout_seconds: float = Field(default=5, gt=0)
+    # Opening a PostgreSQL connection (a host that drops packets would otherwise hold a request for asyncpg's 60 s).
+    database_connect_timeout_seconds: float = Field(default=5, gt=0)
+    # PostgreSQL's statement_timeout (lock waits included); the client gives up 1 s later if the server is silent.
+    database_statement_timeout_seconds: float = Field(default=10, gt=0)
+    # Behind PgBouncer in transaction mode: no prepared statements kept across transactions (asyncpg's cache off,
+    # unique statement names), and statement_timeout left to the role's settings (PgBouncer refuses it at start-up).
+    database_pgbouncer: bool = False
+    # The Retry-After of a 503 caused by the database.
+    database_retry_after_seconds: int = Field(default=2, ge=1)
+    # How long an SQLite write waits for another process's write lock; it blocks the event loop, so keep it short.
+    sqlite_busy_timeout_ms: int = Field(default=200, ge=0, le=5000)
     # HS256 signing key. Unset: development and test sign with a random key made for this process (tokens die
     # with it, and each worker has its own); production refuses to start. No key ever comes from the source.
     secret_key: SecretStr | None = None
@@ -45,7 +61,8 @@ class Settings(BaseSettings):
     ws_queue_size: int = Field(default=256, ge=1)
     # Largest text frame accepted (1009 above it); uvicorn's --ws-max-size (16 MiB) caps frames before that.
     ws_max_message_bytes: int = Field(default=64 * 1024, ge=1)
-    # An /ws connection that sends nothing this long is closed (1000); /ws/items only listens, so it has none.
+    # An /ws connection that sends nothing this long is closed (1000); /ws/items only listens, so it has none
+    # (uvicorn's keepalive pings drop its dead peers: WS_PING_INTERVAL / WS_PING_TIMEOUT in the Makefile).
     ws_idle_timeout_seconds: float = Field(default=300, gt=0)
     # How often an /ws/items connection's account and session are checked again (and always at the token's exp).
     ws_auth_recheck_seconds: float = Field(default=60, gt=0)
@@ -55,6 +72,9 @@ class Settings(BaseSettings):
     # (rate limits) and the scheme (HSTS, Secure cookies) come from them. Empty: trust nobody, use the peer.
     trusted_proxies: list[str] = Field(default_factory=list)
     max_page_size: int = 100
+    # A request that makes no progress this long (no body chunk received, nothing sent) is cancelled: 503 +
+    # Retry-After before its response starts, a closed connection after; slow but moving transfers go on.
+    request_timeout_seconds: float = Field(default=30, gt=0)
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 10 * 1024 * 1024
     # Uploaded files: this local directory, unless S3_BUCKET names an S3-compatible bucket (AWS, MinIO, ...).
@@ -131,6 +151,18 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     smtp_timeout_seconds: float = Field(default=30, gt=0)
     mail_from: str = "Contract API <no-reply@localhost>"
+
+    # Housekeeping (impl/housekeeping.py): rows that can no longer matter are deleted by one sweeper at a time.
+    # Rounds are this far apart (±25 % jitter, so instances started together do not sweep in step).
+    housekeeping_interval_seconds: float = Field(default=300, gt=0)
+    # Rows deleted per table per transaction: a huge backlog is worked off in short locks, never one long one.
+    housekeeping_batch_size: int = Field(default=500, ge=1, le=10_000)
+    # Sessions and refresh tokens outlive their last usable moment by this much: clock skew between hosts.
+    housekeeping_grace_seconds: int = Field(default=3600, ge=0)
+    # An Idempotency-Key replays its first response for at least this long (then it may be forgotten): 24 h.
+    idempotency_key_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    # Delivered and given-up outbox rows are kept this long for operators; undelivered rows are never swept.
+    outbox_retention_seconds: int = Field(default=7 * 24 * 3600, ge=0)
 
     _ephemeral_key: SecretStr | None = PrivateAttr(default=None)
 

@@ -52,8 +52,13 @@ class AppSystemService(UnimplementedSystemService):
         try:
             async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
                 await ping(self._database)
+        except ServiceUnavailable:
+            raise  # the database layer's own 503 (with its Retry-After)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
-            raise ServiceUnavailable(f"database is not reachable ({type(exc).__name__})") from exc
+            raise ServiceUnavailable(
+                f"database is not reachable ({type(exc).__name__})",
+                retry_after=self._settings.database_retry_after_seconds,
+            ) from exc
         return models.Health.model_validate({"status": "ok"})
 
     @override

@@ -147,7 +147,8 @@ class IdempotencyKeyRow(Base):
     key: Mapped[str] = mapped_column(String(255))
     request_hash: Mapped[str] = mapped_column(String(64))
     response: Mapped[dict[str, object]] = mapped_column(JsonDocument())
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Indexed for the housekeeping sweep, which deletes keys older than IDEMPOTENCY_KEY_TTL_SECONDS.
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class UserRow(Base):
@@ -171,6 +172,8 @@ class SessionRow(Base):
     """One login (password grant or cookie login): the family every refresh token of that login belongs to."""
 
     __tablename__ = "sessions"
+    # The housekeeping sweep walks old sessions in this order, looking for those no token of which can be used.
+    __table_args__ = (Index("ix_sessions_created_at", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -232,7 +235,8 @@ class NotificationOutboxRow(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Indexed for the housekeeping sweep, which deletes delivered rows after OUTBOX_RETENTION_SECONDS.
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 __all__ = [

@@ -1,7 +1,14 @@
 """The WebSocket endpoints (outside the OpenAPI contract; described in openapi/asyncapi.yaml): `/ws` and `/ws/items`.
 
 Close codes (RFC 6455 §7.4): 1000 idle, 1001 shutdown, 1003 binary frame on `/ws`, 1008 authentication failed
-(before accepting) or ended while connected, 1009 frame too big, 1011 event stream interrupted, 1013 too slow.
+(before accepting) or ended while connected, 1009 frame too big, 1011 internal error, 1013 too slow or the
+credentials could not be checked again (the database is unavailable). A Redis
+outage closes nothing: item events degrade to in-process delivery (impl/events.py).
+
+uvicorn adds two of its own: 1012 (service restart) to every connection when SIGTERM starts its graceful shutdown
+(before the app's 1001, which a shutdown without it still sends), and 1011 "keepalive ping timeout" to a peer that
+leaves a ping unanswered (`make serve`: WS_PING_INTERVAL, WS_PING_TIMEOUT). That is the bound for `/ws/items`,
+whose clients only listen and so have no idle timeout: a dead peer is dropped, a quiet live one is not.
 """
 
 from __future__ import annotations
@@ -18,8 +25,8 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
 from generated.security import SCOPE_ITEMS_READ
-from impl.events import CLOSE_INTERNAL_ERROR, BrokerUnavailable, EventBroker, Subscription
-from impl.problems import ProblemError
+from impl.events import CLOSE_TRY_AGAIN_LATER, EventBroker, Subscription
+from impl.problems import ProblemError, ServiceUnavailable
 from impl.security.authenticator import Credentials, TokenAuthenticator, websocket_credentials
 from impl.settings import Settings
 
@@ -29,6 +36,7 @@ CLOSE_NORMAL = 1000
 CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_MESSAGE_TOO_BIG = 1009
+CLOSE_INTERNAL_ERROR = 1011
 # A close frame's reason is at most 123 bytes of UTF-8.
 _MAX_REASON_BYTES = 123
 # A close to a peer that stopped reading cannot wait for it: the connection is dropped after this.
@@ -111,15 +119,11 @@ class WebSocketEndpoints:
             # Before `accept`: the handshake fails (uvicorn answers it 403), nothing is ever sent to the caller.
             await _close(websocket, _Close(CLOSE_POLICY_VIOLATION, refused.detail))
             return
-        try:
-            async with self._broker.subscribe() as subscription:
-                await websocket.accept(subprotocol=handshake.subprotocol)
-                expires_at = principal.claims.get("exp")
-                deadline = float(expires_at) if isinstance(expires_at, int | float) else time.time()
-                close = await self._serve(websocket, subscription, handshake.credentials, deadline)
-        except BrokerUnavailable as exc:
+        async with self._broker.subscribe() as subscription:
             await websocket.accept(subprotocol=handshake.subprotocol)
-            close = _Close(CLOSE_INTERNAL_ERROR, str(exc))
+            expires_at = principal.claims.get("exp")
+            deadline = float(expires_at) if isinstance(expires_at, int | float) else time.time()
+            close = await self._serve(websocket, subscription, handshake.credentials, deadline)
         if close is not None:
             await _close(websocket, close)
 
@@ -171,6 +175,10 @@ class WebSocketEndpoints:
                 return _Close(CLOSE_POLICY_VIOLATION, "the access token expired; reconnect with a fresh one")
             try:
                 principal = await self._authenticator.authorize(credentials, SCOPE_ITEMS_READ)
+            except ServiceUnavailable as unavailable:
+                # The account could not be checked (the database is down): fail closed, but as "come back later",
+                # which the credentials may well survive.
+                return _Close(CLOSE_TRY_AGAIN_LATER, unavailable.detail)
             except ProblemError as ended:
                 return _Close(CLOSE_POLICY_VIOLATION, ended.detail)
             exp = principal.claims.get("exp")

@@ -34,7 +34,7 @@ OP_LOGOUT = OperationInfo(
     tag="auth",
     security=({}, {"OAuth2PasswordBearer": ()}, {"CookieSession": ()}),
     success_status=204,
-    statuses=(204, 401, 403, 500),
+    statuses=(204, 401, 403, 500, 503),
 )
 
 OP_ISSUE_TOKEN = OperationInfo(
@@ -65,7 +65,7 @@ OP_REVOKE_TOKEN = OperationInfo(
     tag="auth",
     security=(),
     success_status=200,
-    statuses=(200, 400, 413, 415, 422, 500),
+    statuses=(200, 400, 413, 415, 422, 500, 503),
 )
 
 

@@ -18,7 +18,7 @@ OP_READ_LAST_QUERY = OperationInfo(
     tag="demo",
     security=(),
     success_status=200,
-    statuses=(200, 422, 500),
+    statuses=(200, 422, 500, 503),
 )
 
 
@@ -34,7 +34,7 @@ OP_GET_MODEL = OperationInfo(
     tag="demo",
     security=(),
     success_status=200,
-    statuses=(200, 422, 500),
+    statuses=(200, 422, 500, 503),
 )
 
 
@@ -65,7 +65,7 @@ OP_GET_UNICORN = OperationInfo(
     tag="demo",
     security=(),
     success_status=200,
-    statuses=(200, 418, 422, 500),
+    statuses=(200, 418, 422, 500, 503),
 )
 
 

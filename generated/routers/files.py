@@ -20,7 +20,7 @@ OP_UPLOAD_FILE = OperationInfo(
     tag="files",
     security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=201,
-    statuses=(201, 400, 401, 403, 413, 415, 422, 500),
+    statuses=(201, 400, 401, 403, 413, 415, 422, 500, 503),
     accepts_upload=True,
 )
 
@@ -38,7 +38,7 @@ OP_GET_FILE = OperationInfo(
     tag="files",
     security=({}, {"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ("items:read",)}),
     success_status=200,
-    statuses=(200, 401, 403, 404, 422, 500),
+    statuses=(200, 401, 403, 404, 422, 500, 503),
 )
 
 
@@ -53,7 +53,7 @@ OP_DOWNLOAD_FILE = OperationInfo(
     tag="files",
     security=({}, {"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ("items:read",)}),
     success_status=200,
-    statuses=(200, 206, 304, 401, 403, 404, 416, 422, 500),
+    statuses=(200, 206, 304, 401, 403, 404, 416, 422, 500, 503),
 )
 
 

@@ -19,7 +19,7 @@ OP_LIST_ITEMS = OperationInfo(
     tag="items",
     security=({}, {"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ("items:read",)}),
     success_status=200,
-    statuses=(200, 401, 422, 500),
+    statuses=(200, 401, 422, 500, 503),
 )
 
 
@@ -37,7 +37,7 @@ OP_CREATE_ITEM = OperationInfo(
     tag="items",
     security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=201,
-    statuses=(201, 400, 401, 403, 409, 413, 415, 422, 500),
+    statuses=(201, 400, 401, 403, 409, 413, 415, 422, 500, 503),
 )
 
 
@@ -52,7 +52,7 @@ OP_DELETE_ITEM = OperationInfo(
     tag="items",
     security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=204,
-    statuses=(204, 401, 403, 404, 412, 422, 500),
+    statuses=(204, 401, 403, 404, 412, 422, 500, 503),
 )
 
 
@@ -68,7 +68,7 @@ OP_GET_ITEM = OperationInfo(
     tag="items",
     security=({}, {"OAuth2PasswordBearer": ("items:read",)}, {"CookieSession": ("items:read",)}),
     success_status=200,
-    statuses=(200, 401, 404, 422, 500),
+    statuses=(200, 401, 404, 422, 500, 503),
 )
 
 
@@ -83,7 +83,7 @@ OP_UPDATE_ITEM = OperationInfo(
     tag="items",
     security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=200,
-    statuses=(200, 400, 401, 403, 404, 412, 413, 415, 422, 500),
+    statuses=(200, 400, 401, 403, 404, 412, 413, 415, 422, 500, 503),
 )
 
 
@@ -99,7 +99,7 @@ OP_REPLACE_ITEM = OperationInfo(
     tag="items",
     security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=200,
-    statuses=(200, 400, 401, 403, 404, 412, 413, 415, 422, 500),
+    statuses=(200, 400, 401, 403, 404, 412, 413, 415, 422, 500, 503),
 )
 
 
@@ -115,7 +115,7 @@ OP_UPLOAD_ITEM_IMAGE = OperationInfo(
     tag="items",
     security=({"OAuth2PasswordBearer": ("items:write",)}, {"CookieSession": ("items:write",)}),
     success_status=201,
-    statuses=(201, 400, 401, 403, 404, 409, 413, 415, 422, 500),
+    statuses=(201, 400, 401, 403, 404, 409, 413, 415, 422, 500, 503),
     accepts_upload=True,
 )
 

@@ -18,7 +18,7 @@ OP_READ_ROOT = OperationInfo(
     tag="system",
     security=(),
     success_status=200,
-    statuses=(200, 500),
+    statuses=(200, 500, 503),
 )
 
 OP_GET_HEALTH = OperationInfo(
@@ -28,7 +28,7 @@ OP_GET_HEALTH = OperationInfo(
     tag="system",
     security=(),
     success_status=200,
-    statuses=(200, 500),
+    statuses=(200, 500, 503),
 )
 
 OP_GET_METRICS = OperationInfo(
@@ -38,7 +38,7 @@ OP_GET_METRICS = OperationInfo(
     tag="system",
     security=(),
     success_status=200,
-    statuses=(200, 500),
+    statuses=(200, 500, 503),
 )
 
 OP_GET_READINESS = OperationInfo(
@@ -58,7 +58,7 @@ OP_GET_PUBLIC_SETTINGS = OperationInfo(
     tag="system",
     security=(),
     success_status=200,
-    statuses=(200, 500),
+    statuses=(200, 500, 503),
 )
 
 OPERATIONS: tuple[OperationInfo, ...] = (

@@ -18,7 +18,7 @@ OP_LIST_USERS = OperationInfo(
     tag="users",
     security=({"OAuth2PasswordBearer": ("users:admin",)}, {"CookieSession": ("users:admin",)}),
     success_status=200,
-    statuses=(200, 401, 403, 422, 500),
+    statuses=(200, 401, 403, 422, 500, 503),
 )
 
 
@@ -44,7 +44,7 @@ OP_READ_CURRENT_USER = OperationInfo(
     tag="users",
     security=({"OAuth2PasswordBearer": ("users:read",)}, {"CookieSession": ("users:read",)}),
     success_status=200,
-    statuses=(200, 401, 403, 500),
+    statuses=(200, 401, 403, 500, 503),
 )
 
 OP_UPDATE_CURRENT_USER = OperationInfo(
@@ -89,7 +89,7 @@ OP_GET_USER = OperationInfo(
         {"CookieSession": ("users:admin",)},
     ),
     success_status=200,
-    statuses=(200, 401, 403, 404, 422, 500),
+    statuses=(200, 401, 403, 404, 422, 500, 503),
 )
 
 
@@ -104,7 +104,7 @@ OP_UPDATE_USER = OperationInfo(
     tag="users",
     security=({"OAuth2PasswordBearer": ("users:admin",)}, {"CookieSession": ("users:admin",)}),
     success_status=200,
-    statuses=(200, 400, 401, 403, 404, 409, 413, 415, 422, 500),
+    statuses=(200, 400, 401, 403, 404, 409, 413, 415, 422, 500, 503),
 )
 
 

@@ -102,20 +102,21 @@ class PathEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         endpoint = self._by_method.get(scope["method"])
+        # Uploaded files spooled to disk are closed however the request ends: answered, failed, cancelled.
         try:
-            if endpoint is None:
-                raise MethodNotAllowed(f"{scope['method']} is not allowed here", headers={"Allow": self._allow})
-            # For the layers around the app (metrics, logs): which operation of the contract this request is.
-            scope[OPERATION_ID_KEY] = endpoint.operation.operation_id
-            response = await endpoint.handle(request)
-        except ErrorResponse as exc:
-            response = exc.response(request.url.path)
-        except ClientDisconnect:
-            return  # nobody to answer (or the body limit already did)
-        try:
+            try:
+                if endpoint is None:
+                    raise MethodNotAllowed(f"{scope['method']} is not allowed here", headers={"Allow": self._allow})
+                # For the layers around the app (metrics, logs): which operation of the contract this request is.
+                scope[OPERATION_ID_KEY] = endpoint.operation.operation_id
+                response = await endpoint.handle(request)
+            except ErrorResponse as exc:
+                response = exc.response(request.url.path)
+            except ClientDisconnect:
+                return  # nobody to answer (or the body limit already did)
             await response(scope, receive, send)
         finally:
-            await request.close()  # uploaded files spooled to disk
+            await request.close()
 
 
 def route_order(path: str) -> tuple[tuple[int, str], ...]:

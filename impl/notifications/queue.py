@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from taskiq import Context, TaskiqDepends, TaskiqEvents, TaskiqState
 
-from impl.db import open_database
+from impl.db import DatabaseLimits, open_database
 from impl.notifications.outbox import OutboxDeliverer, RetryPolicy
 from impl.notifications.senders import build_sender
 from impl.settings import Settings
@@ -86,7 +86,9 @@ def install_worker(queue: NotificationQueue, settings: Settings) -> None:
     """Give the broker's worker processes what delivery needs, and a sweep of the outbox, from start-up on."""
 
     async def start(state: TaskiqState) -> None:
-        database = open_database(settings.database_url, echo=settings.database_echo)
+        database = open_database(
+            settings.database_url, echo=settings.database_echo, limits=DatabaseLimits.from_settings(settings)
+        )
         deliverer = OutboxDeliverer(database, build_sender(settings), RetryPolicy.from_settings(settings))
         state.database = database
         state.deliverer = deliverer

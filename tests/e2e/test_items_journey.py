@@ -161,7 +161,17 @@ async def test_idempotency_key_replays_the_first_response(alice: httpx.AsyncClie
     second = await alice.post("/items", json=NEW_ITEM, headers=headers)
     assert first.status_code == second.status_code == 201
     assert second.json() == first.json()
+    # The replay is the first response, headers included: its ETag lets the client go on with If-Match.
+    assert second.headers["etag"] == first.headers["etag"] == f'"{first.json()["id"]}.1"'
+    assert second.headers["location"] == first.headers["location"]
     assert len((await alice.get("/items")).json()) == 1
+    patched = await alice.patch(
+        f"/items/{first.json()['id']}", json={"price": 3}, headers={"If-Match": second.headers["etag"]}
+    )
+    assert patched.status_code == 200
+    # Replayed after the item changed: still the first response, with the ETag of the version it describes.
+    third = await alice.post("/items", json=NEW_ITEM, headers=headers)
+    assert third.json() == first.json() and third.headers["etag"] == first.headers["etag"]
 
 
 async def test_idempotency_key_reused_with_other_body_returns_409(alice: httpx.AsyncClient) -> None:

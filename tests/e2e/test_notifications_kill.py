@@ -1,22 +1,21 @@
-"""THE KILL TEST: a notification accepted (202) survives SIGKILL of the process delivering it, and arrives once.
+"""THE KILL TEST: a notification accepted (202) survives the death of the process delivering it — SIGKILL, or
+SIGTERM with the delivery still stuck when the graceful shutdown runs out — and arrives exactly once.
 
 Real processes on 127.0.0.1 sharing one SQLite file: the app (uvicorn) and, in the worker mode, `taskiq worker`
 with the Redis stream broker. The first delivery attempt is made to stall (the SMTP server accepts the connection
-and never greets), the delivering process is SIGKILLed mid-attempt, then restarted pointing at a real aiosmtpd
+and never greets), the delivering process is stopped mid-attempt, then restarted pointing at a real aiosmtpd
 server: the sweep finds the row once its lease ends, and the mail arrives exactly once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -27,82 +26,51 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from impl.notifications.queue import CONSUMER_GROUP
 from impl.notifications.service import SUBJECT
 from impl.tables import NotificationOutboxRow
-from tests.databases import REPO_ROOT, TEST_SECRET_KEY, migrate
-from tests.mail import StallingServer, free_port, smtp_server
+from tests.databases import migrate
+from tests.mail import StallingServer, smtp_server
+from tests.processes import CHEAP_ACCOUNTS, ServerProcess, kill_group, process_environment, spawn
 from tests.services import REDIS_URL, require_redis
 from tests.users import ALICE, PASSWORD
 
 BIN = Path(sys.executable).parent
 RECIPIENT = "kill-test@example.org"
 LEASE_SECONDS = 2
-STARTUP_TIMEOUT = 30
 DELIVERY_TIMEOUT = 30
-_OUR_VARIABLES = ("SMTP_", "NOTIFICATION", "MAIL_FROM", "REDIS_URL", "DATABASE_URL", "SECRET_KEY", "WEB_CONCURRENCY")
+# uvicorn's --timeout-graceful-shutdown for the SIGTERM case: the stalled attempt holds the shutdown this long.
+GRACE_SECONDS = 2
 
 
 def _environment(database_url: str, smtp_port: int, **extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(_OUR_VARIABLES)}
-    env.update(
-        DATABASE_URL=database_url,
-        ENVIRONMENT="test",
-        SECRET_KEY=TEST_SECRET_KEY,
-        ARGON2_TIME_COST="1",
-        ARGON2_MEMORY_COST_KIB=str(8 * 1024),
-        SIGNUPS_PER_ADDRESS=str(10**6),
-        NOTIFICATIONS_PER_USER=str(10**6),
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(smtp_port),
-        SMTP_STARTTLS="false",
-        # Far longer than the test: the stalled attempt only ends by the kill.
-        SMTP_TIMEOUT_SECONDS="120",
-        NOTIFICATION_LEASE_SECONDS=str(LEASE_SECONDS),
-        NOTIFICATION_SWEEP_SECONDS="0.3",
-        NOTIFICATION_RETRY_BASE_SECONDS="0.5",
+    return {
+        **CHEAP_ACCOUNTS,
+        "DATABASE_URL": database_url,
+        "NOTIFICATIONS_PER_USER": str(10**6),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SMTP_STARTTLS": "false",
+        # Far longer than the test: the stalled attempt only ends by the process's end.
+        "SMTP_TIMEOUT_SECONDS": "120",
+        "NOTIFICATION_LEASE_SECONDS": str(LEASE_SECONDS),
+        "NOTIFICATION_SWEEP_SECONDS": "0.3",
+        "NOTIFICATION_RETRY_BASE_SECONDS": "0.5",
         **extra,
-    )
-    return env
+    }
+
+
+def _app(env: dict[str, str], log: Path) -> ServerProcess:
+    return ServerProcess(env, log=log, options=("--timeout-graceful-shutdown", str(GRACE_SECONDS)))
 
 
 @contextmanager
-def _process(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `command` in a process group of its own; SIGKILL the group when the block ends (if still alive)."""
-    with log.open("ab") as out:
-        proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
-    try:
-        yield proc
-    finally:
-        _kill(proc)
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the process and its children (taskiq's worker runs in a child), by the group we started."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
-
-
-def _app(env: dict[str, str], port: int, log: Path) -> ExitStack:
-    stack = ExitStack()
-    command = [str(BIN / "uvicorn"), "impl.app:app", "--host", "127.0.0.1", "--port", str(port), "--no-proxy-headers"]
-    proc = stack.enter_context(_process(command, env, log))
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        assert proc.poll() is None, f"the app exited: {log.read_text()[-3000:]}"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, f"the app did not start: {log.read_text()[-3000:]}"
-        time.sleep(0.1)
-    return stack
-
-
-def _worker(env: dict[str, str], log: Path) -> ExitStack:
-    stack = ExitStack()
+def _worker(env: dict[str, str], log: Path) -> Iterator[None]:
+    """`make worker`'s taskiq process (one child) until the block ends, then SIGKILLed with its child."""
     command = [str(BIN / "taskiq"), "worker", "impl.notifications.worker:broker", "--workers", "1"]
-    stack.enter_context(_process([*command, "--ack-type", "when_executed", "--no-configure-logging"], env, log))
-    return stack
+    command += ["--ack-type", "when_executed", "--no-configure-logging"]
+    process = spawn(command, process_environment(env), log)
+    try:
+        yield
+    finally:
+        kill_group(process)
 
 
 def _accept_notification(base_url: str) -> str:
@@ -150,23 +118,30 @@ def _assert_arrived_exactly_once(handler, database_url: str, outbox_id: str) -> 
     assert row[2] >= 2  # the killed attempt, then the one that succeeded
 
 
-def test_embedded_mode_survives_sigkill_between_accept_and_delivery(database_file: str, tmp_path: Path) -> None:
-    port = free_port()
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["sigkill", "sigterm"])
+def test_embedded_mode_survives_the_process_ending_between_accept_and_delivery(
+    database_file: str, tmp_path: Path, stop: signal.Signals
+) -> None:
     stall = StallingServer()
+    app = _app(_environment(database_file, stall.port), tmp_path / "app.log")
     try:
-        with _app(_environment(database_file, stall.port), port, tmp_path / "app.log"):
-            outbox_id = _accept_notification(f"http://127.0.0.1:{port}")
+        with app:
+            outbox_id = _accept_notification(app.base_url)
             stall.wait_for_connection(timeout=DELIVERY_TIMEOUT)
-            # Accepted, delivery under way and stuck: the process dies here (the exit kills it).
+            # Accepted, delivery under way and stuck: the process ends here.
+            if stop == signal.SIGKILL:
+                app.kill()
+            else:
+                # The stuck attempt holds the graceful shutdown until its bound, then is cancelled: the process
+                # exits in bounded time (TimeoutError otherwise) and cleanly.
+                assert app.terminate(timeout=GRACE_SECONDS + 15) in (0, -signal.SIGTERM), app.output()
+                assert "timeout graceful shutdown exceeded" in app.output()
         (row,) = _rows(database_file)
         assert row[:2] == (outbox_id, "pending")
     finally:
         stall.close()
 
-    with (
-        smtp_server() as (smtp_port, handler),
-        _app(_environment(database_file, smtp_port), port, tmp_path / "app.log"),
-    ):
+    with smtp_server() as (smtp_port, handler), app.restart({"SMTP_PORT": str(smtp_port)}):
         _assert_arrived_exactly_once(handler, database_file, outbox_id)
 
 
@@ -188,14 +163,12 @@ def stream() -> Iterator[str]:
 def test_worker_mode_survives_sigkill_of_the_worker_between_accept_and_delivery(
     database_file: str, stream: str, tmp_path: Path
 ) -> None:
-    port = free_port()
     queue = {"NOTIFICATIONS_QUEUE": "redis", "NOTIFICATIONS_QUEUE_NAME": stream, "REDIS_URL": REDIS_URL}
     stall = StallingServer()
     try:
-        with _app(_environment(database_file, stall.port, **queue), port, tmp_path / "app.log"):
-            base_url = f"http://127.0.0.1:{port}"
+        with _app(_environment(database_file, stall.port, **queue), tmp_path / "app.log") as app:
             with _worker(_environment(database_file, stall.port, **queue), tmp_path / "worker.log"):
-                outbox_id = _accept_notification(base_url)
+                outbox_id = _accept_notification(app.base_url)
                 stall.wait_for_connection(timeout=DELIVERY_TIMEOUT)
                 # The worker took the message and is stuck sending it: it dies here, unacknowledged.
             (row,) = _rows(database_file)

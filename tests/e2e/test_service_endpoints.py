@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import replace
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 
 from generated import OPERATIONS, implemented_operations
 from generated.protocols import UnimplementedSystemService
+from impl import system
 from impl.app import bind_services, create_app
 from impl.docs import CONTRACT_PATH
 from impl.middleware import request_id_var
@@ -41,6 +43,25 @@ async def test_readyz_is_503_problem_when_the_database_is_gone() -> None:
     await broken.state.database.dispose()
     assert response.status_code == 503
     assert response.headers["content-type"] == PROBLEM
+    assert int(response.headers["retry-after"]) >= 1
+
+
+async def test_readyz_is_503_with_retry_after_when_the_database_does_not_answer_in_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:", environment="test"))
+
+    async def hangs(_database: object) -> None:
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(system, "ping", hangs)
+    monkeypatch.setattr(system, "READINESS_TIMEOUT_SECONDS", 0.05)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as other:
+        response = await other.get("/readyz")
+    await app.state.database.dispose()
+    assert response.status_code == 503
+    assert response.json()["detail"] == "database is not reachable (TimeoutError)"
+    assert int(response.headers["retry-after"]) >= 1
 
 
 async def test_settings_are_public_and_never_contain_secrets(client: httpx.AsyncClient) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import AsyncIterator
 
 import httpx
@@ -15,6 +16,8 @@ from generated.runtime import RequestContext
 from impl.app import Infrastructure, bind_services, create_app
 from impl.problems import NotFound
 from impl.settings import Settings
+
+CREATED_AT = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 class FakeItems(UnimplementedItemsService):
@@ -38,8 +41,9 @@ class FakeItems(UnimplementedItemsService):
                 "tags": [],
                 "images": [],
                 "owner_id": None,
-                "created_at": "2026-01-01T00:00:00Z",
-                "updated_at": "2026-01-01T00:00:00Z",
+                # The generated models are strict in Python: a service hands over datetimes, not their text.
+                "created_at": CREATED_AT,
+                "updated_at": CREATED_AT,
             }
         )
 

@@ -25,6 +25,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from impl.app import create_app
 from impl.events import EventBroker
+from impl.problems import DatabaseUnavailable
+from impl.security.authenticator import TokenAuthenticator
 from impl.security.tokens import TokenCodec
 from tests.databases import empty_and_close, make_settings
 from tests.users import ALICE, BOB, PASSWORD
@@ -210,6 +212,23 @@ def test_echo_closes_an_idle_connection(server: Server) -> None:
         assert time.monotonic() - started < 5
 
 
+def test_echo_activity_resets_the_idle_bound_which_then_holds_not_before(server: Server) -> None:
+    idle = 1.0
+    client = server(ws_idle_timeout_seconds=idle)
+    with client.websocket_connect("/ws") as ws:
+        started = time.monotonic()
+        while True:
+            sent = time.monotonic()  # the server's idle clock restarts after it answers this one
+            ws.send_text("still here")
+            # A close would arrive here instead: twice the bound in all, never silent for a fifth of it.
+            assert receive(ws) == {"type": "websocket.send", "text": "Message text was: still here"}
+            if time.monotonic() - started > 2 * idle:
+                break
+            time.sleep(idle / 5)
+        assert_closed(ws, 1000, "idle")
+        assert idle <= time.monotonic() - sent < idle + 5
+
+
 def test_a_client_that_disconnects_leaves_no_error_and_the_server_serves_on(
     server: Server, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -341,6 +360,21 @@ def test_logging_out_closes_the_cookie_connection_with_1008(server: Server) -> N
         csrf = client.cookies.get("csrf_token") or ""
         assert client.post("/logout", headers={"X-CSRF-Token": csrf}).status_code in (200, 204)
         assert_closed(ws, 1008)
+
+
+def test_credentials_that_cannot_be_checked_again_close_with_1013_try_again_later(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = server()
+    token = access_token(client)
+    with client.websocket_connect("/ws/items", subprotocols=bearer(token)) as ws:
+
+        async def database_down(*_args: object) -> None:
+            raise DatabaseUnavailable("the database is not reachable; retry later", retry_after=2)
+
+        # The next recheck finds the database down: neither "still allowed" nor "revoked" can be known.
+        monkeypatch.setattr(TokenAuthenticator, "authorize", database_down)
+        assert_closed(ws, 1013, "database")
 
 
 def test_an_expiring_token_closes_the_connection_at_its_expiry(server: Server, database_url: str) -> None:

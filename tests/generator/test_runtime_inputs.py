@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 import pytest
@@ -293,3 +294,20 @@ async def test_multipart_body_without_boundary_returns_400_problem() -> None:
     app = make_app(make_endpoint(make_op("POST"), body=_UPLOAD_PARTS))
     response = await send(app, "POST", "/things", content=b"x", headers={"content-type": "multipart/form-data"})
     assert problem_of(response, 400)["type"] == "/problems/bad-request"
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("a bug"), asyncio.CancelledError()])
+async def test_multipart_files_are_closed_however_the_handler_ends(failure: BaseException) -> None:
+    seen: list[_UploadParts] = []
+
+    async def fails(ctx: RequestContext, p: None, body: _UploadParts) -> object:
+        seen.append(body)
+        raise failure
+
+    app = make_app(make_endpoint(make_op("POST"), fails, body=_UPLOAD_PARTS))
+    files = [("file", ("a.txt", b"abc")), ("extras", ("b.bin", b"1"))]
+    with pytest.raises(type(failure)):
+        await send(app, "POST", "/things", files=files)
+    (body,) = seen
+    # Spooled upload files left open would leak descriptors (and temp files) until garbage collection.
+    assert body.file.file.closed and all(extra.file.closed for extra in body.extras or ())

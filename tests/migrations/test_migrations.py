@@ -105,3 +105,33 @@ def test_existing_accounts_are_granted_the_account_scopes(fresh_database_url: st
     }
     command.downgrade(config, "0002")
     assert _scopes_of(fresh_database_url) == {1: ["items:read", "items:write"], 2: ["items:read", "users:admin"]}
+
+
+def _index_names(async_url: str, tables: tuple[str, ...]) -> set[str]:
+    async def read() -> set[str]:
+        engine = create_async_engine(async_url)
+        try:
+            async with engine.connect() as conn:
+
+                def names(sync_conn: Connection) -> set[str]:
+                    inspector = inspect(sync_conn)
+                    return {index["name"] or "" for table in tables for index in inspector.get_indexes(table)}
+
+                return await conn.run_sync(names)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_the_housekeeping_indexes_come_with_0006_and_go_with_its_downgrade(fresh_database_url: str) -> None:
+    config = alembic_config(fresh_database_url)
+    tables = ("idempotency_keys", "sessions", "notification_outbox")
+    housekeeping = {"ix_idempotency_keys_created_at", "ix_sessions_created_at", "ix_notification_outbox_delivered_at"}
+    command.upgrade(config, "0005")
+    before = _index_names(fresh_database_url, tables)
+    assert before.isdisjoint(housekeeping)
+    command.upgrade(config, "0006")
+    assert _index_names(fresh_database_url, tables) == before | housekeeping
+    command.downgrade(config, "0005")
+    assert _index_names(fresh_database_url, tables) == before
