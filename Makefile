@@ -20,10 +20,12 @@ WS_PING_INTERVAL ?= 20
 WS_PING_TIMEOUT ?= 20
 UVICORN_BOUNDS = --timeout-graceful-shutdown $(GRACEFUL_SHUTDOWN_SECONDS) \
 	--ws-ping-interval $(WS_PING_INTERVAL) --ws-ping-timeout $(WS_PING_TIMEOUT)
-# One pytest-xdist worker per core; `make test XDIST=` runs the suite in one process.
-XDIST ?= -n auto
+# pytest-xdist workers: three for every two cores, since many tests spend their time waiting on the servers,
+# clusters and proxies they start (measured: two workers on two cores kept 1.4 of them busy); `make test XDIST=`
+# runs the suite in one process.
+XDIST ?= -n $(shell $(PYTHON) -c 'import os; print(max(2, (os.cpu_count() or 1) * 3 // 2))')
 
-.PHONY: help install run serve worker require-secret-key test test-sqlite generate check-generated sdk check-sdk lint format typecheck check migrate bench clean contract-diff lint-contract mock fuzz bench-postgres pgbench lint-deploy soak soak-test
+.PHONY: help install run serve worker require-secret-key test test-sqlite generate check-generated sdk check-sdk lint format typecheck check migrate bench clean contract-diff lint-contract mock fuzz fuzz-big fidelity bench-postgres pgbench lint-deploy soak soak-test
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -64,7 +66,7 @@ worker: $(STAMP)  ## Deliver queued notifications (needs REDIS_URL, SECRET_KEY a
 migrate: $(STAMP)  ## Upgrade the database named by DATABASE_URL (default ./app.db) to the latest revision.
 	$(BIN)/alembic upgrade head
 
-test: $(STAMP) $(NODE_STAMP)  ## The whole suite, on SQLite and PostgreSQL, one worker per core.
+test: $(STAMP) $(NODE_STAMP)  ## The whole suite, on SQLite and PostgreSQL, in parallel (XDIST).
 	$(BIN)/pytest -q $(XDIST)
 
 generate: $(STAMP)  ## Regenerate generated/ from openapi/openapi.yaml.
@@ -120,17 +122,35 @@ lint-contract: $(NODE_STAMP)  ## Lint the contract: Spectral's OpenAPI rules and
 mock: $(NODE_STAMP)  ## Serve a Prism mock of the contract on 127.0.0.1:$(MOCK_PORT) (default 4010) for frontends.
 	node_modules/.bin/prism mock $(CONTRACT) -h 127.0.0.1 -p $(MOCK_PORT)
 
-# Schemathesis CLI against a live server on a fresh SQLite database, as the seeded administrator, every check,
-# stateful phase on (scripts/fuzz_live.py). FUZZ_SECONDS > 0: keep fuzzing until that budget is spent.
-# FUZZ_CONTRACT: hold the server to another copy of the contract; FUZZ_ARGS: more `schemathesis run` options.
+# Schemathesis CLI against a live server on a fresh SQLite database, every check, stateful phase on
+# (scripts/fuzz_live.py). Requests go out as the seeded administrator or an ordinary member, in turn; the
+# `cross_user_authorization` check (scripts/fuzz_access.py) holds both to the contract's ownership rules.
+# FUZZ_SECONDS > 0: keep fuzzing until that budget is spent. FUZZ_CONTRACT: hold the server to another copy of the
+# contract; FUZZ_APP: serve another ASGI app (the tests' deliberately broken one); FUZZ_ARGS: more `schemathesis run`
+# options.
 FUZZ_EXAMPLES ?= 100
 FUZZ_SECONDS ?= 0
 FUZZ_CONTRACT ?= openapi/openapi.yaml
+FUZZ_APP ?= impl.app:app
 FUZZ_JUNIT ?= build/fuzz/junit.xml
 FUZZ_ARGS ?=
-fuzz: $(STAMP)  ## Fuzz a live server with Schemathesis (FUZZ_EXAMPLES, FUZZ_SECONDS); JUnit in build/fuzz/junit.xml.
+# FUZZ_MIN_CASES: fail unless Schemathesis generated at least that many test cases.
+FUZZ_MIN_CASES ?= 0
+fuzz: $(STAMP)  ## Fuzz a live server with Schemathesis as two users (FUZZ_EXAMPLES, FUZZ_SECONDS); JUnit in build/fuzz/.
 	$(BIN)/python -m scripts.fuzz_live --examples $(FUZZ_EXAMPLES) --max-time $(FUZZ_SECONDS) \
-		--contract $(FUZZ_CONTRACT) --junit $(FUZZ_JUNIT) -- $(FUZZ_ARGS)
+		--contract $(FUZZ_CONTRACT) --app $(FUZZ_APP) --junit $(FUZZ_JUNIT) --min-cases $(FUZZ_MIN_CASES) -- $(FUZZ_ARGS)
+
+# The run at scale (README: Live fuzzing, with its measured figures): fails unless it generated 10,000 cases or more.
+FUZZ_BIG_EXAMPLES ?= 500
+fuzz-big: $(STAMP)  ## `make fuzz` with at least 10,000 cases (FUZZ_BIG_EXAMPLES=500 per operation), both users.
+	$(MAKE) --no-print-directory fuzz FUZZ_EXAMPLES=$(FUZZ_BIG_EXAMPLES) FUZZ_MIN_CASES=10000
+
+# For every spec of ../shared/specs and tests/generator/fidelity: generate a stub (no services: valid input gets 501),
+# fuzz it in process with Schemathesis, report per spec the valid requests rejected and the invalid ones accepted
+# (scripts/fidelity.py); fails on any. FIDELITY_EXAMPLES: random cases per operation and mode.
+FIDELITY_EXAMPLES ?= 25
+fidelity: $(STAMP)  ## Does each generated stub accept exactly what its spec allows? (FIDELITY_EXAMPLES)
+	$(BIN)/python -m scripts.fidelity --examples $(FIDELITY_EXAMPLES)
 
 # BENCH_DB=postgres: the app on asyncpg with 1 and 2 workers (medians of BENCH_ROUNDS), each on a fresh database
 # created and dropped on 127.0.0.1:5432 (BENCH_POSTGRES_URL); see bench/README.md. Default: SQLite vs the ceiling.

@@ -8,19 +8,18 @@ from uuid import UUID
 
 from pydantic import (
     MISSING,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     RootModel,
     SecretStr,
     StrictBool,
     StrictBytes,
     StrictFloat,
-    StrictInt,
     StrictStr,
 )
+
+from .runtime import formats as _formats
 
 
 class Message(BaseModel):
@@ -54,15 +53,15 @@ class PublicSettings(BaseModel):
     app_name: StrictStr
     version: StrictStr
     environment: Environment
-    max_page_size: StrictInt
-    max_upload_bytes: StrictInt
+    max_page_size: _formats.Integer
+    max_upload_bytes: _formats.Integer
 
 
 class FieldError(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    loc: list[StrictStr | StrictInt]
+    loc: list[StrictStr | _formats.Integer]
     """
     Where the invalid value is, e.g. `["body", "price"]` or `["query", "limit"]`.
     """
@@ -152,19 +151,19 @@ class Item(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    id: Annotated[StrictInt, Field(ge=1, le=9223372036854775807)]
+    id: Annotated[_formats.Integer, Field(ge=1, le=9223372036854775807)]
     name: StrictStr
     description: StrictStr | None
     price: StrictFloat
     tax: StrictFloat | None
     tags: list[StrictStr]
     images: list[Image]
-    owner_id: StrictInt | None
+    owner_id: _formats.Integer | None
     """
     The owning user's id; null for items created before users existed.
     """
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
+    created_at: _formats.DateTime
+    updated_at: _formats.DateTime
 
 
 class ImageUpload(BaseModel):
@@ -222,7 +221,7 @@ class FileInfo(BaseModel):
     """
     Decided from the file's first bytes, never from the client.
     """
-    size: Annotated[StrictInt, Field(ge=0)]
+    size: Annotated[_formats.Integer, Field(ge=0)]
     """
     In bytes.
     """
@@ -230,11 +229,11 @@ class FileInfo(BaseModel):
     """
     The SHA-256 of the bytes, in hex.
     """
-    owner_id: StrictInt | None
+    owner_id: _formats.Integer | None
     """
     The uploader's user id.
     """
-    created_at: AwareDatetime
+    created_at: _formats.DateTime
 
 
 class Scope(StrEnum):
@@ -250,12 +249,12 @@ class User(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    id: Annotated[StrictInt, Field(ge=1, le=9223372036854775807)]
-    email: EmailStr
+    id: Annotated[_formats.Integer, Field(ge=1, le=9223372036854775807)]
+    email: _formats.Email
     full_name: StrictStr | None
     is_active: StrictBool
     scopes: list[Scope]
-    created_at: AwareDatetime
+    created_at: _formats.DateTime
 
 
 class UserCreate(BaseModel):
@@ -263,7 +262,7 @@ class UserCreate(BaseModel):
         extra="forbid",
         validate_by_name=True,
     )
-    email: Annotated[EmailStr, Field(max_length=254)]
+    email: Annotated[_formats.Email, Field(max_length=254)]
     password: Annotated[SecretStr, Field(max_length=128, min_length=8)]
     full_name: Annotated[StrictStr | MISSING | None, Field(max_length=100, pattern="^[^\\x00-\\x1F\\x7F]*$")] = MISSING
 
@@ -273,7 +272,7 @@ class UserUpdate(BaseModel):
         extra="forbid",
         validate_by_name=True,
     )
-    email: Annotated[EmailStr | MISSING, Field(max_length=254)] = MISSING
+    email: Annotated[_formats.Email | MISSING, Field(max_length=254)] = MISSING
     full_name: Annotated[StrictStr | MISSING | None, Field(max_length=100, pattern="^[^\\x00-\\x1F\\x7F]*$")] = MISSING
     password: Annotated[SecretStr | MISSING, Field(max_length=128, min_length=8)] = MISSING
     current_password: Annotated[SecretStr | MISSING, Field(max_length=128)] = MISSING
@@ -341,7 +340,7 @@ class TokenResponse(BaseModel):
     )
     access_token: StrictStr
     token_type: TokenType
-    expires_in: StrictInt
+    expires_in: _formats.Integer
     """
     Access-token lifetime in seconds.
     """
@@ -422,7 +421,7 @@ class Problem(BaseModel):
     """
     Short summary of the kind of problem.
     """
-    status: Annotated[StrictInt, Field(ge=100, le=599)]
+    status: Annotated[_formats.Integer, Field(ge=100, le=599)]
     detail: StrictStr | MISSING = MISSING
     """
     What went wrong in this occurrence.

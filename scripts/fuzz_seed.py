@@ -1,18 +1,21 @@
-"""The fuzzing administrator and alice, written straight into a migrated database, and the fuzzer's token.
+"""The fuzzing users (an administrator and an ordinary member), alice, written straight into a migrated database,
+and the tokens of the two fuzzing users.
 
-Shared by the fuzz tests (tests/contract/fuzzing.py) and `make fuzz` (scripts/fuzz_live.py): both fuzz as an
-administrator whose id no sequence reaches, and seed alice, whose credentials are the contract's examples for
-`POST /token` and `POST /login`, so the examples phase gets real answers.
+Shared by the fuzz tests (tests/contract/fuzzing.py) and `make fuzz` (scripts/fuzz_live.py): both fuzz as users
+whose ids no sequence reaches, and seed alice, whose credentials are the contract's examples for `POST /token` and
+`POST /login`, so the examples phase gets real answers. `make fuzz` sends every request as the administrator or as
+the member, and checks that neither reaches what the contract keeps from them (scripts/fuzz_access.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, update
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from generated.security import SCOPES
+from generated.security import SCOPE_USERS_ADMIN, SCOPES
 from impl.security.passwords import PasswordHasher
 from impl.security.tokens import TokenCodec, hash_secret
 from impl.settings import DEFAULT_SCOPES, Settings
@@ -26,16 +29,54 @@ FUZZER_SESSION = "00000000-0000-4000-8000-00000000f022"
 FUZZER_CSRF = "fuzzer-csrf-token"
 
 
+@dataclass(frozen=True)
+class FuzzUser:
+    """A user the fuzzer sends requests as: its account, the session its token names and that session's CSRF token."""
+
+    name: str
+    user_id: int
+    email: str
+    scopes: frozenset[str]
+    session_id: str
+    csrf: str
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the contract lets this user read and change everyone's objects (`users:admin`)."""
+        return SCOPE_USERS_ADMIN in self.scopes
+
+
+ADMIN = FuzzUser("admin", FUZZER_ID, FUZZER, SCOPES, FUZZER_SESSION, FUZZER_CSRF)
+# An ordinary account, as sign-up creates: the scopes of a new account, and nothing of the administrator's.
+MEMBER = FuzzUser(
+    "member",
+    FUZZER_ID - 2,
+    "member@example.com",
+    frozenset(DEFAULT_SCOPES),
+    "00000000-0000-4000-8000-00000000f023",
+    "member-csrf-token",
+)
+FUZZ_USERS = (ADMIN, MEMBER)
+
+
+def user_token(settings: Settings, user: FuzzUser, *, ttl_seconds: int = 3600) -> str:
+    """An access token with `user`'s scopes for `user`'s session, signed with `settings`' key, CSRF bound."""
+    return (
+        TokenCodec(settings)
+        .issue(
+            subject=str(user.user_id),
+            scopes=user.scopes,
+            ttl_seconds=ttl_seconds,
+            session_id=user.session_id,
+            csrf_hash=hash_secret(user.csrf),
+        )
+        .token
+    )
+
+
 def fuzzer_token(settings: Settings, *, ttl_seconds: int = 3600) -> str:
-    """An access token with every scope for the fuzzer's session, signed with `settings`' key, CSRF bound."""
-    codec = TokenCodec(settings)
-    return codec.issue(
-        subject=str(FUZZER_ID),
-        scopes=SCOPES,
-        ttl_seconds=ttl_seconds,
-        session_id=FUZZER_SESSION,
-        csrf_hash=hash_secret(FUZZER_CSRF),
-    ).token
+    """The administrator's token (every scope)."""
+    return user_token(settings, ADMIN, ttl_seconds=ttl_seconds)
 
 
 async def password_hash(settings: Settings, password: str = PASSWORD) -> str:
@@ -43,35 +84,41 @@ async def password_hash(settings: Settings, password: str = PASSWORD) -> str:
     return await PasswordHasher(settings).hash(password)
 
 
-def seed_users(hashed: str, *, fuzzer_hash: str | None = None) -> list[dict[str, object]]:
-    """Rows of the fuzzing administrator (every scope) and alice (a new account's scopes), both with password hash
-    `hashed` unless `fuzzer_hash` gives the fuzzer another (then the contract's examples cannot delete it)."""
-    now = dt.datetime.now(dt.UTC)
-    common = {"is_active": True, "created_at": now, "updated_at": now}
-    return [
-        {
-            "id": FUZZER_ID, "email": FUZZER, "email_key": FUZZER, "scopes": sorted(SCOPES),
-            "password_hash": fuzzer_hash or hashed, **common,
-        },
-        {
-            "id": FUZZER_ID - 1, "email": ALICE, "email_key": ALICE, "scopes": sorted(DEFAULT_SCOPES),
-            "password_hash": hashed, **common,
-        },
-    ]  # fmt: skip
-
-
-def fuzzer_session() -> dict[str, object]:
-    """The session the fuzzer's token names (every access token names one)."""
+def _user_row(user_id: int, email: str, scopes: frozenset[str], hashed: str, now: dt.datetime) -> dict[str, object]:
     return {
-        "id": FUZZER_SESSION,
-        "user_id": FUZZER_ID,
-        "scope": " ".join(sorted(SCOPES)),
+        "id": user_id, "email": email, "email_key": email, "scopes": sorted(scopes), "password_hash": hashed,
+        "is_active": True, "created_at": now, "updated_at": now,
+    }  # fmt: skip
+
+
+def seed_users(hashed: str, *, fuzzer_hash: str | None = None) -> list[dict[str, object]]:
+    """Rows of the fuzzing administrator (every scope), the member and alice (a new account's scopes), all with
+    password hash `hashed` unless `fuzzer_hash` gives the two fuzzing users another (then the contract's examples,
+    which carry alice's password, cannot delete them or change their e-mail)."""
+    now = dt.datetime.now(dt.UTC)
+    return [
+        _user_row(ADMIN.user_id, ADMIN.email, ADMIN.scopes, fuzzer_hash or hashed, now),
+        _user_row(FUZZER_ID - 1, ALICE, frozenset(DEFAULT_SCOPES), hashed, now),
+        _user_row(MEMBER.user_id, MEMBER.email, MEMBER.scopes, fuzzer_hash or hashed, now),
+    ]
+
+
+def _session_row(user: FuzzUser) -> dict[str, object]:
+    return {
+        "id": user.session_id,
+        "user_id": user.user_id,
+        "scope": " ".join(sorted(user.scopes)),
         "created_at": dt.datetime.now(dt.UTC),
     }
 
 
+def fuzzer_session() -> dict[str, object]:
+    """The session the administrator's token names (every access token names one)."""
+    return _session_row(ADMIN)
+
+
 async def reset(database_url: str, users: list[dict[str, object]] | None) -> None:
-    """Empty every table, then (given `users` from `seed_users`) put them back with the fuzzer's session."""
+    """Empty every table, then (given `users` from `seed_users`) put them back with the fuzzing users' sessions."""
     engine = create_async_engine(database_url)
     try:
         async with engine.begin() as conn:
@@ -79,16 +126,52 @@ async def reset(database_url: str, users: list[dict[str, object]] | None) -> Non
                 await conn.execute(delete(table))
             if users:
                 await conn.execute(insert(UserRow), users)
-                await conn.execute(insert(SessionRow), [fuzzer_session()])
+                seeded = {row["id"] for row in users}
+                await conn.execute(
+                    insert(SessionRow), [_session_row(user) for user in FUZZ_USERS if user.user_id in seeded]
+                )
     finally:
         await engine.dispose()
 
 
 async def reopen_fuzzer_session(database_url: str) -> None:
-    """Undo a fuzzed `POST /logout`, which ends the session the fuzzer's own token names."""
+    """Undo a fuzzed `POST /logout`, which ends the session the administrator's own token names."""
     engine = create_async_engine(database_url)
     try:
         async with engine.begin() as conn:
             await conn.execute(update(SessionRow).where(SessionRow.id == FUZZER_SESSION).values(revoked_at=None))
     finally:
         await engine.dispose()
+
+
+async def restore_fuzz_users(database_url: str, hashed: str) -> None:
+    """Put both fuzzing users back as seeded: a fuzzed `DELETE /users/{id}`, `PATCH /users/{id}` or `POST /logout`
+    may have deleted, deactivated or re-scoped one of them, or ended its session, and every later request made as
+    that user would then answer 401 or 403 (allowed, so the run would pass while testing less and less).
+
+    A deleted account comes back with password hash `hashed`; its e-mail is taken back from any account the fuzzer
+    signed up with it meanwhile."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            for user in FUZZ_USERS:
+                await _restore(conn, user, hashed)
+    finally:
+        await engine.dispose()
+
+
+async def _restore(conn: AsyncConnection, user: FuzzUser, hashed: str) -> None:
+    exists = (await conn.execute(select(UserRow.id).where(UserRow.id == user.user_id))).first() is not None
+    if exists:
+        await conn.execute(
+            update(UserRow).where(UserRow.id == user.user_id).values(scopes=sorted(user.scopes), is_active=True)
+        )
+    else:
+        await conn.execute(delete(UserRow).where(UserRow.email_key == user.email))
+        row = _user_row(user.user_id, user.email, user.scopes, hashed, dt.datetime.now(dt.UTC))
+        await conn.execute(insert(UserRow), [row])
+    session = (await conn.execute(select(SessionRow.id).where(SessionRow.id == user.session_id))).first()
+    if session is None:
+        await conn.execute(insert(SessionRow), [_session_row(user)])
+    else:
+        await conn.execute(update(SessionRow).where(SessionRow.id == user.session_id).values(revoked_at=None))

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .json_checks import components
 from .load import SpecError, load_spec
 from .parse import parse
 from .parse_security import parse_security
@@ -37,7 +38,12 @@ def build(spec: Path, *, display: str | None = None, strict: bool = True) -> tup
     models = run_datamodel_codegen(prepared)
     tags = parse(prepared, TypeRenderer(prepared, models))
     security = parse_security(prepared)
-    return {**format_sources(render(tags, models, security, shown)), **runtime_files()}, findings
+    openapi31 = str(prepared.get("openapi", "")).startswith("3.1.")
+    bodies = [op.body for tag in tags for op in tag.operations if op.body is not None]
+    refs = {name for body in bodies for name in (*body.check_refs, *(r for f in body.fields for r in f.check_refs))}
+    checks = components(prepared, refs, openapi31=openapi31)
+    sources = render(tags, models, security, shown, checks, openapi31=openapi31)
+    return {**format_sources(sources), **runtime_files()}, findings
 
 
 def generate(spec: Path, out: Path, *, display: str | None = None, strict: bool = True) -> list[str]:

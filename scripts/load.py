@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,7 @@ def _jsonable(node: Any) -> Any:
 
 
 def _local_refs(node: Any, path: list[str]) -> Iterator[tuple[str, str]]:
-    """Yield (pointer, ref) for every `$ref`; example payloads are data and are not searched."""
+    """Yield (pointer, ref) for every `$ref`; example payloads and `x-` extensions are data, not searched."""
     if isinstance(node, dict):
         names = bool(path) and path[-1] in _NAME_MAPS
         for key, value in node.items():
@@ -116,7 +117,8 @@ def _local_refs(node: Any, path: list[str]) -> Iterator[tuple[str, str]]:
                 for ex_name, example in value.items():
                     if isinstance(example, dict) and isinstance(example.get("$ref"), str):
                         yield pointer(*path, key, ex_name, "$ref"), example["$ref"]
-            elif key not in ("example", "examples"):
+            elif key not in ("example", "examples") and not key.startswith("x-"):
+                # Extensions are opaque to OpenAPI: a `$ref` in one is the extension's data, never resolved.
                 yield from _local_refs(value, [*path, key])
     elif isinstance(node, list):
         for i, value in enumerate(node):
@@ -128,11 +130,66 @@ def _validate(spec: Spec, version: str, name: str) -> list[SpecError]:
 
     cls = OpenAPIV31SpecValidator if version.startswith("3.1.") else OpenAPIV30SpecValidator
     findings: list[SpecError] = []
+    nodes: dict[int, list[str]] | None = None
     try:
         for error in cls(spec).iter_errors():
-            where = pointer(*(str(p) for p in error.absolute_path))
-            message = str(error.message).splitlines()[0]
-            findings.append(SpecError(name, where, f"invalid OpenAPI: {message}"))
+            parts = [str(p) for p in error.absolute_path]
+            if not parts and isinstance(error.schema, dict) and "default" in error.schema:
+                # A bad `default` is checked by a validator of its own, whose path starts at the value: find the
+                # schema holding it (the validator hands over the spec's own node) and point at its default.
+                nodes = _node_paths(spec) if nodes is None else nodes
+                where = nodes.get(id(error.schema))
+                if where is not None:
+                    parts = [*where, "default", *(str(p) for p in error.relative_path)]
+            findings.append(SpecError(name, pointer(*parts), f"invalid OpenAPI: {_message(spec, error)}"))
     except Exception as exc:  # the validator raises referencing/jsonschema errors of many types
         findings.append(SpecError(name, "#", f"invalid OpenAPI: {type(exc).__name__}: {exc}".splitlines()[0]))
     return findings
+
+
+def _node_paths(spec: Spec) -> dict[int, list[str]]:
+    """The path of every mapping of the spec, by identity."""
+    out: dict[int, list[str]] = {}
+    pending: list[tuple[Any, list[str]]] = [(spec, [])]
+    while pending:
+        node, path = pending.pop()
+        if isinstance(node, dict):
+            out[id(node)] = path
+            pending.extend((v, [*path, str(k)]) for k, v in node.items())
+        elif isinstance(node, list):
+            pending.extend((v, [*path, str(i)]) for i, v in enumerate(node))
+    return out
+
+
+_SHORT = 60
+
+
+def _message(spec: Spec, error: Any) -> str:
+    """The validator's one-line reason, with a dump of a large offending value cut to its outline."""
+    message = str(error.message).splitlines()[0]
+    # The error's `instance` may be the whole document: the value at its path is what the message dumps.
+    candidates = [error.instance]
+    try:
+        candidates.insert(0, resolve_pointer(spec, pointer(*(str(p) for p in error.absolute_path))))
+    except KeyError:
+        pass
+    for instance in candidates:
+        dumps = [json.dumps(instance, separators=(",", ":"), sort_keys=k, default=str) for k in (True, False)]
+        dump = next((d for d in (*dumps, repr(instance)) if len(d) > _SHORT and message.startswith(d)), None)
+        if dump is not None:
+            message = _outline(instance) + message[len(dump) :]
+            break
+    else:
+        return message
+    # The alternatives' own reasons say what is wrong better than "not valid under any of the schemas".
+    hints = [str(c.message).splitlines()[0] for c in error.context or () if "$ref" not in str(c.message)]
+    return f"{message} ({hints[0][: _SHORT * 2]})" if hints else message
+
+
+def _outline(value: Any) -> str:
+    if isinstance(value, dict):
+        keys = ", ".join(json.dumps(str(k)) for k in list(value)[:5])
+        return "an object with keys " + keys + (", ..." if len(value) > 5 else "")
+    if isinstance(value, list):
+        return f"an array of {len(value)} items"
+    return json.dumps(value, default=str)[:_SHORT] + "..."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from .load import Spec, resolve_pointer
@@ -36,6 +36,17 @@ class Parameter:
     default: str | None
     alias: str
     deprecated: bool
+    # The JSON types its text is read as before validation (`runtime.from_text`); () for plain text.
+    wire: tuple[str, ...] = ()
+    # Allowed values (source) the type cannot say (float enums), checked after reading the text.
+    choices: tuple[str, ...] = ()
+    # Serialisation read by `runtime.styles` (shape None: a scalar or default-style array read as before).
+    style: str = ""
+    explode: bool | None = None
+    shape: str | None = None
+    props: tuple[tuple[str, tuple[str, ...], bool], ...] = ()
+    # For an exploded `form` query object: the other query parameters' names (the keys it does not own).
+    others: tuple[str, ...] = ()
 
     @property
     def many(self) -> bool:
@@ -224,7 +235,25 @@ def _parameters(
             route_path = route_path.replace("{" + name + "}", "{" + python_name + "}")
             alias = python_name
         out.append(_parameter(spec, param, python_name, alias, renderer, f"{where} parameter {name!r}"))
-    return tuple(out), route_path
+    return tuple(_claims(out)), route_path
+
+
+def _claims(params: list[Parameter]) -> list[Parameter]:
+    """Give each exploded `form` query object the keys it does not own: the other query parameters' names and the
+    properties of the other exploded objects that are not its own."""
+
+    def exploded(p: Parameter) -> bool:
+        return p.location == "query" and p.shape == "object" and p.style in ("", "form") and p.explode is not False
+
+    names = {p.name for p in params if p.location == "query"}
+    out: list[Parameter] = []
+    for p in params:
+        if exploded(p):
+            own = {name for name, _, _ in p.props}
+            foreign = {name for q in params if q is not p and exploded(q) for name, _, _ in q.props} - own
+            p = replace(p, others=tuple(sorted((names - {p.name}) | foreign)))
+        out.append(p)
+    return out
 
 
 def _parameter(
@@ -235,8 +264,21 @@ def _parameter(
     schema = param.get("schema")
     if not isinstance(schema, dict):
         schema = {"type": "string"} if "content" in param else {}
-    base_type = renderer.type_of(schema, where, param=True)
     resolved = deref(spec, schema)
+    shape = _shape(resolved, location, param)
+    base_type = renderer.type_of(schema, where, param=True)
+    props: tuple[tuple[str, tuple[str, ...], bool], ...] = ()
+    if shape == "object":
+        ref = schema.get("$ref")
+        base_type = renderer.model_ref(ref, where) if isinstance(ref, str) else "dict[str, Any]"
+        if "null" in renderer.wire_types(resolved) or resolved.get("nullable") is True:
+            base_type = union([base_type, "None"])
+        props = tuple(
+            (str(name), renderer.wire_types(sub), _is_array(deref(spec, sub)))
+            for name, sub in (resolved.get("properties") or {}).items()
+        )
+    style: str = param["style"] if isinstance(param.get("style"), str) else ""
+    explode = param.get("explode") if isinstance(param.get("explode"), bool) else None
     default = None if required else _default(resolved, base_type)
     type_expr = base_type if required or default is not None else union([base_type, "None"])
     return Parameter(
@@ -251,7 +293,51 @@ def _parameter(
         default=default if default is not None else (None if required else "None"),
         alias=alias,
         deprecated=param.get("deprecated") is True,
+        wire=() if shape == "object" else renderer.wire_types(schema),
+        choices=renderer.choices(schema),
+        style=style,
+        explode=explode,
+        shape=shape,
+        props=props,
     )
+
+
+_DEFAULT_STYLES = {"query": "form", "path": "simple", "header": "simple", "cookie": "form"}
+_SUPPORTED_STYLES = {
+    "query": {"form", "spaceDelimited", "pipeDelimited", "deepObject"},
+    "path": {"simple", "label", "matrix"},
+    "header": {"simple"},
+    "cookie": {"form"},
+}
+
+
+def _is_array(schema: Any) -> bool:
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    return kind == "array" or (isinstance(kind, list) and "array" in kind)
+
+
+def _is_object(schema: Any) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return "object" in kinds or (kind is None and ("properties" in schema or "additionalProperties" in schema))
+
+
+def _shape(schema: Any, location: Location, param: dict[str, Any]) -> str | None:
+    """How `runtime.styles` reads the parameter: "object", "array", "scalar", or None (read as before)."""
+    style = param.get("style")
+    if isinstance(style, str) and style not in _SUPPORTED_STYLES[location]:
+        raise GenerationError(f"parameter {param.get('name')!r}: style {style!r} is not valid in the {location}")
+    default = style in (None, _DEFAULT_STYLES[location]) and param.get("explode") in (
+        None,
+        location in ("query", "cookie"),
+    )
+    if _is_object(schema):
+        return "object"
+    if _is_array(schema):
+        return None if default and location in ("query", "header") else "array"
+    return None if style in (None, "simple", "form") else "scalar"
 
 
 def _default(schema: Any, type_expr: str) -> str | None:

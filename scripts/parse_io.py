@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from .json_checks import closure, json_schema, needs_check
 from .load import Spec
 from .naming import snake_case, unique
 from .operations import FORM, MULTIPART, deref, is_json, pick_media
+from .schemas import GenerationError
 from .typeexpr import TypeRenderer, union
 
 BodyKind = Literal["json", "form", "multipart", "raw"]
+AlternativeKind = Literal["json", "form", "multipart", "xml", "raw"]
+XML_TYPES = ("application/xml", "text/xml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +30,26 @@ class FormField:
     description: str | None
     constraints: tuple[tuple[str, str], ...]
     many: bool = False
+    wire: tuple[str, ...] = ()
+    json: bool = False  # a multipart part holding an object, sent as JSON
+    check: Any = None  # an inline object part's JSON Schema (`json_checks`), and the component schemas it refers to
+    check_refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """Another declared media type of a request body: JSON (`value_type` validated), form or multipart fields
+    validated into the model `value_type` (read as text through `fields`), XML (well-formed, as bytes) or raw bytes."""
+
+    media_type: str
+    kind: AlternativeKind
+    value_type: str
+    fields: tuple[FormField, ...] = ()
+
+    @property
+    def pattern(self) -> str:
+        """The media type the request's `Content-Type` is matched with (no parameters, lower case)."""
+        return self.media_type.split(";", 1)[0].strip().lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +64,12 @@ class RequestBody:
     fields: tuple[FormField, ...]
     description: str | None
     value_type: str = "bytes"  # type_expr without the `| None` of an optional body
+    # A JSON body's schema as JSON Schema, when the model cannot enforce all of it (`json_checks`), and the
+    # component schemas it refers to.
+    check: Any = None
+    check_refs: tuple[str, ...] = ()
+    # The body's other declared media types, each read as it is declared (`type_expr` is the union of all).
+    alternatives: tuple[Alternative, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,24 +108,78 @@ def parse_body(spec: Spec, node: Any, renderer: TypeRenderer, taken: set[str], w
     media = pick_media(content)
     if media is None:
         return None
+    primary = _primary(spec, body, content, media, renderer, taken, f"{where} request body")
+    others = [str(k) for k in content if k != media]
+    if not others:
+        return primary
+    if primary.kind == "multipart":
+        raise GenerationError(
+            f"{where} request body: multipart/form-data besides {', '.join(others)} is not supported (its parts "
+            "are arguments of their own); declare one media type"
+        )
+    alternatives = tuple(
+        _alternative(spec, other, content[other], renderer, set(taken), f"{where} request body {other!r}")
+        for other in others
+    )
+    expr = union([primary.value_type, *(a.value_type for a in alternatives)])
+    return replace(
+        primary,
+        type_expr=expr if primary.required else union([expr, "None"]),
+        value_type=primary.value_type,
+        alternatives=alternatives,
+    )
+
+
+def _primary(
+    spec: Spec,
+    body: dict[str, Any],
+    content: dict[str, Any],
+    media: str,
+    renderer: TypeRenderer,
+    taken: set[str],
+    where: str,
+) -> RequestBody:
     required = body.get("required") is True
     description = body.get("description") if isinstance(body.get("description"), str) else None
     schema = content[media].get("schema") if isinstance(content[media], dict) else None
     base = media.split(";", 1)[0].strip().lower()
-    where = f"{where} request body"
     if is_json(media):
         expr = renderer.type_of(schema, where) if schema else "Any"
         type_expr = expr if required else union([expr, "None"])
-        return RequestBody(media, "json", required, type_expr, None, (), description, value_type=expr)
+        check: Any = None
+        refs: tuple[str, ...] = ()
+        if isinstance(schema, dict) and needs_check(spec, schema):
+            check = json_schema(schema, openapi31=_openapi31(spec))
+            refs = tuple(sorted(closure(spec, schema)))
+        return RequestBody(
+            media, "json", required, type_expr, None, (), description, value_type=expr, check=check, check_refs=refs
+        )
     props, required_props = _properties(spec, schema)
     if base in (FORM, MULTIPART) and props:
         multipart = base == MULTIPART
         fields = tuple(_field(spec, n, s, n in required_props, multipart, renderer, taken, where) for n, s in props)
         if not multipart and isinstance(schema, dict) and "$ref" in schema:
             model = renderer.model_ref(schema["$ref"], where)
-            return RequestBody(media, "form", required, model, model, fields, description, value_type=model)
+            expr = model if required else union([model, "None"])
+            return RequestBody(media, "form", required, expr, model, fields, description, value_type=model)
         return RequestBody(media, "multipart", required, "None", None, fields, description)
     return RequestBody(media, "raw", required, "bytes", None, (), description)
+
+
+def _alternative(spec: Spec, media: str, node: Any, renderer: TypeRenderer, taken: set[str], where: str) -> Alternative:
+    schema = node.get("schema") if isinstance(node, dict) else None
+    base = media.split(";", 1)[0].strip().lower()
+    if is_json(base):
+        return Alternative(media, "json", renderer.type_of(schema, where) if schema else "Any")
+    if base in (FORM, MULTIPART) and isinstance(schema, dict) and "$ref" in schema:
+        props, required = _properties(spec, schema)
+        fields = tuple(_field(spec, n, s, n in required, False, renderer, taken, where) for n, s in props)
+        if props and not any(_is_file(spec, s) for _, s in props):
+            kind: AlternativeKind = "form" if base == FORM else "multipart"
+            return Alternative(media, kind, renderer.model_ref(schema["$ref"], where), fields)
+    if base in XML_TYPES or base.endswith("+xml"):
+        return Alternative(media, "xml", "bytes")
+    return Alternative(media, "raw", "bytes")
 
 
 def _properties(spec: Spec, schema: Any, depth: int = 0) -> tuple[list[tuple[str, Any]], set[str]]:
@@ -117,6 +201,18 @@ def _properties(spec: Spec, schema: Any, depth: int = 0) -> tuple[list[tuple[str
 def _is_file(spec: Spec, schema: Any) -> bool:
     schema = deref(spec, schema)
     return isinstance(schema, dict) and (schema.get("format") == "binary" or "contentMediaType" in schema)
+
+
+def _openapi31(spec: Spec) -> bool:
+    return str(spec.get("openapi", "")).startswith("3.1.")
+
+
+def _is_object(schema: Any) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return "object" in kinds or (kind is None and ("properties" in schema or "additionalProperties" in schema))
 
 
 def _is_array(schema: Any) -> bool:
@@ -147,12 +243,46 @@ def _field(
         if not required:
             route, proto = route + " | None", proto + " | None"
         return FormField(name, python_name, route, proto, required, True, description, (), many=items is not None)
+    item = deref(spec, items) if items is not None else None
+    if multipart and items is not None and _is_object(item):
+        # Each part of an array of objects is JSON, validated into the items' model.
+        ref = items.get("$ref") if isinstance(items, dict) else None
+        inner = renderer.model_ref(ref, where) if isinstance(ref, str) else "dict[str, Any]"
+        expr = f"list[{inner}]" if required else union([f"list[{inner}]", "None"])
+        check = None if isinstance(ref, str) else json_schema(resolved, openapi31=_openapi31(spec))
+        refs = () if check is None else tuple(sorted(closure(spec, resolved)))
+        return FormField(
+            name,
+            python_name,
+            expr,
+            expr,
+            required,
+            False,
+            description,
+            (),
+            many=True,
+            json=True,
+            check=check,
+            check_refs=refs,
+        )
+    if multipart and _is_object(resolved):
+        # An object part is JSON (its default Content-Type), validated into its model.
+        ref = schema.get("$ref") if isinstance(schema, dict) else None
+        expr = renderer.model_ref(ref, where) if isinstance(ref, str) else "dict[str, Any]"
+        expr = expr if required else union([expr, "None"])
+        # An inline object has no class of its own: its schema is checked as JSON Schema.
+        check = None if isinstance(ref, str) else json_schema(resolved, openapi31=_openapi31(spec))
+        refs = () if check is None else tuple(sorted(closure(spec, resolved)))
+        return FormField(
+            name, python_name, expr, expr, required, False, description, (), json=True, check=check, check_refs=refs
+        )
     expr = renderer.type_of(schema, f"{where} field {name!r}", param=True)
     if not required:
         expr = union([expr, "None"])
     constraints = renderer.constraints(schema)
     many = _is_array(resolved)
-    return FormField(name, python_name, expr, expr, required, False, description, constraints, many=many)
+    wire = renderer.wire_types(schema)
+    return FormField(name, python_name, expr, expr, required, False, description, constraints, many=many, wire=wire)
 
 
 def _status_key(status: str) -> tuple[int, str]:

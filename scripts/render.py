@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,8 @@ from typing import Any
 import jinja2
 
 from .naming import pascal_case
-from .parse import Operation, Tag
-from .parse_io import Response
+from .parse import Operation, Parameter, Tag
+from .parse_io import XML_TYPES, Alternative, FormField, Response
 from .parse_security import Scope, SecurityScheme
 from .schemas import Models
 
@@ -53,6 +54,40 @@ def pylit(value: Any) -> str:
     return repr(value)
 
 
+def pyjson(value: Any) -> str:
+    """Return Python source for a JSON value (lists stay lists: JSON Schema compares `enum` values with lists)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {pyjson(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(pyjson(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return repr(value)
+
+
+def body_check(op: Operation, openapi31: bool) -> str:
+    """Return the source of the `check=` argument of a JSON body reader ('' when the model enforces it all)."""
+    if op.body is None or op.body.check is None:
+        return ""
+    draft = "2020-12" if openapi31 else "4"
+    return f", check=_rt.SchemaCheck({pyjson(op.body.check)}, _json_schemas.COMPONENTS, draft={draft!r})"
+
+
+def uses_checks(tag: Tag) -> bool:
+    """True when an operation of the tag checks its body (or a multipart part) against JSON Schema too."""
+    return any(
+        op.body is not None and (op.body.check is not None or any(f.check is not None for f in op.body.fields))
+        for op in tag.operations
+    )
+
+
+def part_check(field: FormField, openapi31: bool) -> str:
+    """Return the annotation of an inline object part: its type, checked against its JSON Schema."""
+    draft = "2020-12" if openapi31 else "4"
+    checker = f"_rt.SchemaCheck({pyjson(field.check)}, _json_schemas.COMPONENTS, draft={draft!r})"
+    return f"Annotated[{field.route_type}, AfterValidator({checker}.conforms)]"
+
+
 def docstring(text: str, indent: int) -> str:
     """Return a docstring literal of `text`, wrapped to fit 120 columns at `indent`."""
     clean = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
@@ -89,11 +124,27 @@ def class_name(op: Operation, suffix: str) -> str:
     return pascal_case(op.python_name, fallback="Op") + suffix
 
 
-def constrained(type_expr: str, constraints: tuple[tuple[str, str], ...]) -> str:
-    """Return the annotation of a field: `Annotated[T, Field(k=v, ...)]`, or `T` without constraints."""
-    if not constraints:
+def constrained(
+    type_expr: str, constraints: tuple[tuple[str, str], ...], wire: tuple[str, ...] = (), choices: tuple[str, ...] = ()
+) -> str:
+    """Return the annotation of a field: `Annotated[T, <text read as JSON types>, Field(k=v, ...)]`, or `T`."""
+    extras = []
+    if wire:
+        one_of = f", choices=({', '.join(choices)},)" if choices else ""
+        extras.append(f"_rt.from_text({', '.join(json.dumps(t) for t in wire)}{one_of})")
+    if constraints:
+        extras.append(f"Field({', '.join(f'{k}={v}' for k, v in constraints)})")
+    if not extras:
         return type_expr
-    return f"Annotated[{type_expr}, Field({', '.join(f'{k}={v}' for k, v in constraints)})]"
+    return f"Annotated[{type_expr}, {', '.join(extras)}]"
+
+
+def body_adapter(type_expr: str) -> str:
+    """Return the source of the TypeAdapter validating a body of `type_expr`: strict (JSON types as the schema
+    says, no `"1"` for 1) unless it is one model class, which carries its own (strict-typed) config."""
+    if re.fullmatch(r"models\.\w+", type_expr):
+        return f"TypeAdapter({type_expr})"
+    return f"TypeAdapter({type_expr}, config=_rt.STRICT)"
 
 
 def parameters_type(op: Operation) -> str:
@@ -116,11 +167,84 @@ def body_reader(op: Operation) -> str:
     body = op.body
     if body is None:
         return "_rt.NoBody()"
+    if body.alternatives:
+        return f"_{op.const[3:]}_MEDIA"
+    return _preferred_reader(op)
+
+
+def _preferred_reader(op: Operation) -> str:
+    body = op.body
+    if body is None:  # pragma: no cover - callers check
+        return "_rt.NoBody()"
     if body.kind == "raw":
+        if _is_xml(body.media_type):
+            return "_rt.XmlBody()" if body.required else "_rt.XmlBody(optional=True)"
         return "_rt.RawBody()"
     if body.kind == "multipart":
         return f"_{op.const[3:]}_PARTS"
     return f"_{op.const[3:]}_BODY"
+
+
+def param_reader(p: Parameter) -> str:
+    """Return the source of a parameter's `_rt.Param(...)` (its style, explode and shape only when they matter)."""
+    args = [pystr(p.python_name), pystr(p.location), pystr(p.name), pystr(p.alias)]
+    if p.many:
+        args.append("many=True")
+    if p.shape is not None:
+        if p.style:
+            args.append(f"style={pystr(p.style)}")
+        if p.explode is not None:
+            args.append(f"explode={p.explode!r}")
+        args.append(f"shape={pystr(p.shape)}")
+        if p.props:
+            props = ", ".join(
+                f"_rt.Prop({pystr(name)}, {pylit(types)}{', many=True' if many else ''})"
+                for name, types, many in p.props
+            )
+            args.append(f"props=({props},)")
+        if p.shape == "object" and p.required:
+            args.append("required=True")
+        if p.others:
+            args.append(f"others=frozenset({pylit(p.others)})")
+    return f"_rt.Param({', '.join(args)})"
+
+
+def _is_xml(media: str) -> bool:
+    base = media.split(";", 1)[0].strip().lower()
+    return base in XML_TYPES or base.endswith("+xml")
+
+
+def alternative_class(op: Operation, alternative: Alternative) -> str:
+    """Return the name of the fields model of a form or multipart alternative (`CreateItemFormAlternative`)."""
+    return class_name(op, ("Form" if alternative.kind == "form" else "Multipart") + "Alternative")
+
+
+def media_reader(op: Operation) -> str:
+    """Return the source of the reader of a body declared in several media types (`_rt.MediaTypes(...)`)."""
+    body = op.body
+    if body is None:  # pragma: no cover - callers check
+        return "_rt.NoBody()"
+    readers: list[str] = []
+    for alt in body.alternatives:
+        if alt.kind == "json":
+            kind = "JsonBody" if body.required else "OptionalJsonBody"
+            reader = f"_rt.{kind}({body_adapter(alt.value_type)})"
+        elif alt.kind in ("form", "multipart"):
+            parts = ", ".join(
+                f"_rt.Part({pystr(f.python_name)}, {pystr(f.name)}{', many=True' if f.many else ''})"
+                for f in alt.fields
+            )
+            accepted = "_rt.FORM_MEDIA_TYPE" if alt.kind == "form" else "_rt.MULTIPART_MEDIA_TYPE"
+            fields = f"_rt.FormFields({alternative_class(op, alt)}, ({parts},), accepted={accepted})"
+            optional = "" if body.required else ", optional=True"
+            reader = f"_rt.FormModel({fields}, TypeAdapter({alt.value_type}){optional})"
+        elif alt.kind == "xml":
+            reader = "_rt.XmlBody()" if body.required else "_rt.XmlBody(optional=True)"
+        else:
+            reader = "_rt.RawBody()"
+        readers.append(f"({pystr(alt.pattern)}, {reader})")
+    preferred_type = body.media_type.split(";", 1)[0].strip().lower()
+    return f"_rt.MediaTypes({_preferred_reader(op)}, {pystr(preferred_type)}, ({', '.join(readers)},))"
 
 
 def accepts_upload(op: Operation) -> bool:
@@ -164,14 +288,22 @@ def _environment() -> jinja2.Environment:
     env.filters.update(
         pystr=pystr,
         pylit=pylit,
+        pyjson=pyjson,
+        body_check=body_check,
+        uses_checks=uses_checks,
+        part_check=part_check,
         docstring=docstring,
         status_int=status_int,
         response_adapter=response_adapter,
         class_name=class_name,
         constrained=constrained,
+        body_adapter=body_adapter,
         parameters_type=parameters_type,
         body_type=body_type,
         body_reader=body_reader,
+        media_reader=media_reader,
+        param_reader=param_reader,
+        alternative_class=alternative_class,
         accepts_upload=accepts_upload,
         call_args=call_args,
         protocol_args=protocol_args,
@@ -185,9 +317,13 @@ def render(
     models: Models,
     security: tuple[tuple[SecurityScheme, ...], tuple[Scope, ...]],
     spec_display: str,
+    checks: dict[str, Any] | None = None,
+    *,
+    openapi31: bool = True,
 ) -> dict[str, str]:
     """Return {relative path: source} of the whole generated package (before formatting); the runtime is copied
-    as it is, by `runtime_files()`."""
+    as it is, by `runtime_files()`. `checks`: the component schemas (as JSON Schema) the body checks refer to,
+    written to `json_schemas.py` when some body is checked."""
     env = _environment()
     head = header(spec_display)
     operations = sorted((op for t in tags for op in t.operations), key=lambda o: (o.path, o.method))
@@ -203,9 +339,11 @@ def render(
             header=head, tags=tags, operations=operations
         ),
     }
+    if any(uses_checks(tag) for tag in tags):
+        files["json_schemas.py"] = env.get_template("json_schemas.py.jinja").render(header=head, checks=checks or {})
     router = env.get_template("router.py.jinja")
     for tag in tags:
-        files[f"routers/{tag.module}.py"] = router.render(header=head, tag=tag)
+        files[f"routers/{tag.module}.py"] = router.render(header=head, tag=tag, openapi31=openapi31)
     return files
 
 

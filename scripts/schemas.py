@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import json
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,9 @@ from urllib.parse import unquote
 
 from .load import Spec
 from .naming import escape_pointer, is_pascal, pascal_case, unique, words
-from .operations import FORM, deref, is_json, iter_operations, pick_media, python_names
+from .operations import FORM, MULTIPART, deref, is_json, iter_operations, pick_media, python_names
+from .schema_directions import split_directions
+from .schema_fixes import fix_component_schemas, rewrite_model_types
 
 SCHEMA_PREFIX = "#/components/schemas/"
 # Names datamodel-code-generator imports into models.py; a schema with such a name would shadow them.
@@ -47,6 +50,8 @@ def prepare(spec: Spec) -> Spec:
         out["components"]["schemas"] = {renames[k]: v for k, v in schemas.items()}
         _rewrite_refs(out, renames)
     _Lifter(out).run()
+    split_directions(out)
+    fix_component_schemas(out)
     if not out["components"]["schemas"]:
         del out["components"]["schemas"]
     return out
@@ -150,11 +155,26 @@ class _Lifter:
         if media is None or not isinstance(content[media], dict):
             return
         base_media = media.split(";", 1)[0].strip().lower()
-        if not (is_json(media) or (body and base_media == FORM)):
+        lifted: dict[str, Any] = {}
+        if is_json(media) or (body and base_media == FORM):
+            schema = content[media].get("schema")
+            if self._needs(schema):
+                lifted[_key(schema)] = content[media]["schema"] = self._lift(schema, name)
+        if not body:
             return
-        schema = content[media].get("schema")
-        if self._needs(schema):
-            content[media]["schema"] = self._lift(schema, name)
+        # The other media types of a request body are read into models too (form and multipart fields, JSON):
+        # one equal to the preferred one's schema shares its class, others get `<Name><Media>`.
+        for other, node in content.items():
+            base = str(other).split(";", 1)[0].strip().lower()
+            if other == media or not isinstance(node, dict) or not (is_json(base) or base in (FORM, MULTIPART)):
+                continue
+            schema = node.get("schema")
+            if not isinstance(schema, dict) or not self._needs(schema):
+                continue
+            key = _key(schema)
+            if key not in lifted:
+                lifted[key] = self._lift(schema, name + pascal_case(base.rsplit("/", 1)[-1], fallback="Body"))
+            node["schema"] = lifted[key]
 
     def _lift(self, schema: dict[str, Any], name: str) -> dict[str, Any]:
         if needs_model(schema):
@@ -164,6 +184,10 @@ class _Lifter:
         lifted = dict(schema)
         lifted["items"] = self._lift(deref(self.spec, schema["items"]), name + "Item")
         return lifted
+
+
+def _key(schema: Any) -> str:
+    return json.dumps(schema, sort_keys=True, default=str)
 
 
 def run_datamodel_codegen(spec: Spec) -> Models:
@@ -215,7 +239,8 @@ def run_datamodel_codegen(spec: Spec) -> Models:
             raise GenerationError(f"datamodel-code-generator failed: {exc}") from exc
     if not isinstance(out, str):
         raise GenerationError("datamodel-code-generator produced a package of modules; expected one models module")
-    return _inspect(_strip_header(out))
+    openapi31 = str(spec.get("openapi", "")).startswith("3.1.")
+    return _inspect(rewrite_model_types(_strip_header(out), openapi31=openapi31))
 
 
 def _strip_header(source: str) -> str:

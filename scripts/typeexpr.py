@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from .load import Spec, resolve_pointer
+from .schema_fixes import URI_PATTERN
 from .schemas import GenerationError, Models, schema_name
 
 _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
@@ -86,7 +87,11 @@ class TypeRenderer:
         elif isinstance(schema.get("enum"), list):
             values = [v for v in schema["enum"] if v is not None]
             nullable = nullable or None in schema["enum"]
-            expr = f"Literal[{', '.join(literal(v) for v in values)}]" if values else "None"
+            if any(isinstance(v, float) for v in values):
+                # Literal cannot hold floats (mypy): the values are checked by `choices` (parameters) instead.
+                expr = union(["float" if isinstance(v, float) else f"Literal[{literal(v)}]" for v in values])
+            else:
+                expr = f"Literal[{', '.join(literal(v) for v in values)}]" if values else "None"
         elif schema.get("oneOf") or schema.get("anyOf"):
             members: list[Any] = schema.get("oneOf") or schema.get("anyOf") or []
             expr = union([self.type_of(m, where, param=param, depth=depth + 1) for m in members])
@@ -120,6 +125,49 @@ class TypeRenderer:
             return "str" if param else "dict[str, Any]"
         return "Any"
 
+    def wire_types(self, schema: Any, *, depth: int = 0) -> tuple[str, ...]:
+        """The JSON types a parameter's text (each item's, for an array) is read as before validation; () when
+        the text itself is the value (strings, or schemas of no particular type). "iso" marks a date or time
+        string: its text is never a number (pydantic would read one as a Unix timestamp)."""
+        found = self._json_types(schema, depth, items=True)
+        return tuple(sorted(found)) if found & {"integer", "number", "boolean", "null", "iso"} else ()
+
+    def choices(self, schema: Any, *, depth: int = 0) -> tuple[str, ...]:
+        """Source of the allowed values of a parameter enum holding floats (its type is then `float`), else ()."""
+        if not isinstance(schema, dict) or depth > 16:
+            return ()
+        if isinstance(schema.get("$ref"), str):
+            return self.choices(resolve_pointer(self.spec, schema["$ref"]), depth=depth + 1)
+        if "array" in self._kinds(schema) and isinstance(schema.get("items"), dict):
+            return self.choices(schema["items"], depth=depth + 1)
+        values = schema.get("enum")
+        if isinstance(values, list) and any(isinstance(v, float) for v in values):
+            return tuple(literal(v) for v in values)
+        return ()
+
+    def _json_types(self, schema: Any, depth: int, *, items: bool) -> set[str]:
+        if not isinstance(schema, dict) or depth > 16:
+            return set()
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            return self._json_types(resolve_pointer(self.spec, ref), depth + 1, items=items)
+        found: set[str] = {"null"} if schema.get("nullable") is True else set()
+        values = schema.get("enum") if isinstance(schema.get("enum"), list) else None
+        if "const" in schema:
+            values = [schema["const"]]
+        if values is not None:
+            return found | {_json_type(v) for v in values}
+        for key in ("oneOf", "anyOf", "allOf"):
+            for member in schema.get(key) or []:
+                found |= self._json_types(member, depth + 1, items=items)
+        kinds = [k for k in self._kinds(schema) if k != "any"]
+        if "string" in kinds and schema.get("format") in ("date", "date-time", "time"):
+            found.add("iso")  # not a JSON type: text that must not be read as a Unix timestamp
+        if items and "array" in kinds:
+            found |= self._json_types(schema.get("items"), depth + 1, items=False)
+            kinds.remove("array")
+        return found | set(kinds)
+
     def constraints(self, schema: Any, *, depth: int = 0) -> tuple[tuple[str, str], ...]:
         """Return FastAPI Path/Query/... keyword constraints (name, source) of a parameter schema."""
         if not isinstance(schema, dict) or depth > 16:
@@ -146,6 +194,8 @@ class TypeRenderer:
             )
             if isinstance(schema.get("pattern"), str):
                 out["pattern"] = schema["pattern"]
+            elif schema.get("format") == "uri":
+                out["pattern"] = URI_PATTERN
         elif kinds[0] == "array":
             out.update(
                 {
@@ -155,6 +205,18 @@ class TypeRenderer:
                 }
             )
         return tuple((k, literal(v)) for k, v in sorted(out.items()))
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return "string" if isinstance(value, str) else "object"
 
 
 def _numeric(schema: dict[str, Any]) -> dict[str, Any]:

@@ -24,10 +24,10 @@ OP_LIST_ITEMS = OperationInfo(
 
 
 class ListItemsParameters(BaseModel):
-    skip: Annotated[int, Field(ge=0, le=1000000)] = 0
-    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    skip: Annotated[int, _rt.from_text("integer"), Field(ge=0, le=1000000)] = 0
+    limit: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=100)] = 20
     q: Annotated[str | None, Field(max_length=100, min_length=1, pattern="^[^\\x00-\\x1F\\x7F]+$")] = None
-    mine: bool = False
+    mine: Annotated[bool, _rt.from_text("boolean")] = False
 
 
 OP_CREATE_ITEM = OperationInfo(
@@ -57,7 +57,7 @@ OP_DELETE_ITEM = OperationInfo(
 
 
 class DeleteItemParameters(BaseModel):
-    item_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    item_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
     if_match: Annotated[str | None, Field(max_length=1024, min_length=1)] = None
 
 
@@ -73,7 +73,7 @@ OP_GET_ITEM = OperationInfo(
 
 
 class GetItemParameters(BaseModel):
-    item_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    item_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
 
 
 OP_UPDATE_ITEM = OperationInfo(
@@ -88,7 +88,7 @@ OP_UPDATE_ITEM = OperationInfo(
 
 
 class UpdateItemParameters(BaseModel):
-    item_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    item_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
     if_match: Annotated[str | None, Field(max_length=1024, min_length=1)] = None
 
 
@@ -104,7 +104,7 @@ OP_REPLACE_ITEM = OperationInfo(
 
 
 class ReplaceItemParameters(BaseModel):
-    item_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    item_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
     if_match: Annotated[str | None, Field(max_length=1024, min_length=1)] = None
 
 
@@ -121,7 +121,7 @@ OP_UPLOAD_ITEM_IMAGE = OperationInfo(
 
 
 class UploadItemImageParameters(BaseModel):
-    item_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    item_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
 
 
 class UploadItemImageParts(BaseModel):

@@ -23,8 +23,8 @@ OP_LIST_USERS = OperationInfo(
 
 
 class ListUsersParameters(BaseModel):
-    skip: Annotated[int, Field(ge=0, le=1000000)] = 0
-    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    skip: Annotated[int, _rt.from_text("integer"), Field(ge=0, le=1000000)] = 0
+    limit: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=100)] = 20
 
 
 OP_CREATE_USER = OperationInfo(
@@ -74,7 +74,7 @@ OP_DELETE_USER = OperationInfo(
 
 
 class DeleteUserParameters(BaseModel):
-    user_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    user_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
 
 
 OP_GET_USER = OperationInfo(
@@ -94,7 +94,7 @@ OP_GET_USER = OperationInfo(
 
 
 class GetUserParameters(BaseModel):
-    user_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    user_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
 
 
 OP_UPDATE_USER = OperationInfo(
@@ -109,7 +109,7 @@ OP_UPDATE_USER = OperationInfo(
 
 
 class UpdateUserParameters(BaseModel):
-    user_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    user_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
 
 
 OPERATIONS: tuple[OperationInfo, ...] = (

@@ -5,6 +5,7 @@ Edit it here (it is linted, type-checked and unit-tested as the source it is), n
 
 from __future__ import annotations
 
+from .checks import SchemaCheck
 from .context import Authenticator, Cookie, Download, OperationInfo, Principal, RequestContext, UploadedFile
 from .endpoint import (
     OPERATION_ID_KEY,
@@ -16,9 +17,11 @@ from .endpoint import (
     build_router,
     route_order,
 )
+from .formats import from_text
 from .inputs import (
     FORM_MEDIA_TYPE,
     MULTIPART_MEDIA_TYPE,
+    STRICT,
     FormFields,
     FormModel,
     JsonBody,
@@ -30,6 +33,7 @@ from .inputs import (
     Part,
     RawBody,
 )
+from .media import MediaTypes, XmlBody
 from .outputs import LocationLink, Responder
 from .problems import (
     PROBLEM_MEDIA_TYPE,
@@ -43,12 +47,14 @@ from .problems import (
     instance_uri,
     problem_response,
 )
+from .styles import Prop
 
 __all__ = [
     "FORM_MEDIA_TYPE",
     "MULTIPART_MEDIA_TYPE",
     "OPERATION_ID_KEY",
     "PROBLEM_MEDIA_TYPE",
+    "STRICT",
     "Authenticator",
     "BodyReader",
     "ContractRoutes",
@@ -62,6 +68,7 @@ __all__ = [
     "JsonBody",
     "LocationLink",
     "MalformedRequest",
+    "MediaTypes",
     "MethodNotAllowed",
     "NoBody",
     "NoParameters",
@@ -75,12 +82,16 @@ __all__ = [
     "PathEndpoint",
     "Principal",
     "ProblemError",
+    "Prop",
     "RawBody",
     "RequestContext",
     "Responder",
+    "SchemaCheck",
     "UnsupportedMediaType",
     "UploadedFile",
+    "XmlBody",
     "build_router",
+    "from_text",
     "instance_uri",
     "problem_response",
     "route_order",

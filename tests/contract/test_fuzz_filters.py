@@ -1,11 +1,20 @@
-"""`make fuzz` (scripts/fuzz_hooks.py) drops exactly one Schemathesis false positive: multipart text sent as digits."""
+"""`make fuzz` (scripts/fuzz_hooks.py) drops exactly three kinds of failure: Schemathesis' multipart text sent as
+digits or JSON text, a cookie whose value as sent is valid, and a created object's 404 to the user the contract
+refuses it to with that 404."""
 
 from __future__ import annotations
 
 import pytest
 from schemathesis.core.failures import AcceptedNegativeData, Failure
+from schemathesis.openapi.checks import EnsureResourceAvailability
 
-from scripts.fuzz_filters import multipart_text_false_positive
+from scripts.fuzz_filters import (
+    Negation,
+    cookie_received_valid,
+    denied_to_others_as_contracted,
+    multipart_text_false_positive,
+)
+from scripts.fuzz_seed import ADMIN, MEMBER, FuzzUser
 
 TYPE_ONLY = "Invalid component: in body - violates `type` at /properties/name (was string, became integer)"
 TWO_PARTS = (
@@ -37,3 +46,85 @@ def test_a_text_field_sent_as_digits_in_multipart_is_dropped() -> None:
 )
 def test_every_other_accepted_negative_case_is_kept(message: str, media_type: str) -> None:
     assert _keep(_accepted(message), media_type)
+
+
+def _not_found(operation: str = "POST /files") -> EnsureResourceAvailability:
+    return EnsureResourceAvailability(
+        operation=operation, message="404", created_with=operation, not_available_with="GET /files/{file_id}"
+    )
+
+
+def test_a_created_objects_404_to_a_member_who_may_not_see_it_is_dropped() -> None:
+    assert denied_to_others_as_contracted(_not_found(), "getFile", MEMBER, ADMIN.user_id)
+    assert denied_to_others_as_contracted(_not_found("POST /users"), "getUser", MEMBER, 12)
+
+
+@pytest.mark.parametrize(
+    ("operation", "caller", "owner"),
+    [
+        ("getFile", MEMBER, MEMBER.user_id),  # the member's own file must be found
+        ("getFile", ADMIN, MEMBER.user_id),  # administrators see every file
+        ("getFile", MEMBER, None),  # an owner the check does not know: keep the failure
+        ("getFile", None, ADMIN.user_id),  # a caller who is neither fuzzing user
+        ("getItem", MEMBER, ADMIN.user_id),  # items are public: a 404 is a real failure
+    ],
+)
+def test_every_other_created_objects_404_is_kept(operation: str, caller: FuzzUser | None, owner: int | None) -> None:
+    assert not denied_to_others_as_contracted(_not_found(), operation, caller, owner)
+
+
+def test_only_that_failure_is_dropped() -> None:
+    assert not denied_to_others_as_contracted(_accepted(TYPE_ONLY), "getFile", MEMBER, ADMIN.user_id)
+
+
+@pytest.mark.parametrize("mutation", ["object", "null"])
+def test_a_text_field_sent_as_json_text_in_multipart_is_dropped(mutation: str) -> None:
+    # `null` goes out as the four characters n-u-l-l: a valid caption (seen in CI: POST /items/{item_id}/images, 201).
+    message = f"Invalid component: in body - violates `type` at /properties/name (was string, became {mutation})"
+    assert not _keep(_accepted(message), "multipart/form-data")
+    array = "Invalid component: in body - violates `type` at /properties/name (was string, became array)"
+    assert _keep(_accepted(array), "multipart/form-data")  # repeated parts, not one text value
+
+
+COOKIE_PATTERN = "Invalid component: parameter `last_query` in cookie - violates `pattern` at /properties/last_query"
+LAST_QUERY = {"last_query": ({"type": "string", "maxLength": 1200, "pattern": "^[A-Za-z0-9%._~-]*$"}, False)}
+COOKIE = Negation("cookie", "last_query", ("pattern",))
+EXTRA_QUERY = Negation("query", None, ("additionalProperties",))
+
+
+@pytest.mark.parametrize(
+    ("header", "negations"),
+    [
+        ("last_query=;x; access_token=t", [COOKIE]),  # a generated ";x" ends the pair: the server reads ""
+        ("last_query=a;b", [COOKIE]),  # "a;b" is read as "a"
+        ("last_query= ; access_token=t", [COOKIE]),  # whitespace is not part of a value (RFC 6265 §5.2)
+        ('last_query=""', [COOKIE]),  # a quoted empty value
+        ("access_token=t", [COOKIE]),  # the optional cookie did not survive serialisation at all
+        ("last_query=;x", [EXTRA_QUERY, COOKIE]),  # with undeclared query parameters, which alone are no negation
+    ],
+)
+def test_a_cookie_the_server_received_valid_is_dropped(header: str, negations: list[Negation]) -> None:
+    assert cookie_received_valid(_accepted(COOKIE_PATTERN), negations, header, LAST_QUERY)
+
+
+@pytest.mark.parametrize(
+    ("negations", "header", "cookies"),
+    [
+        ([COOKIE], 'last_query="a b"', LAST_QUERY),  # received "a b": the server should have refused it
+        ([COOKIE], "last_query=%zz!", LAST_QUERY),
+        ([COOKIE], "access_token=t", {"last_query": (LAST_QUERY["last_query"][0], True)}),  # required, absent
+        ([COOKIE, Negation("query", "q", ("pattern",))], "last_query=", LAST_QUERY),  # an invalid query as well
+        ([COOKIE, Negation("body", None, ("type",))], "last_query=", LAST_QUERY),
+        ([EXTRA_QUERY], "last_query=", LAST_QUERY),  # nothing of a cookie to judge
+        ([], "last_query=", LAST_QUERY),  # Schemathesis did not say what it negated
+        ([COOKIE], "last_query=", {}),  # a cookie the operation does not declare inline
+    ],
+)
+def test_every_other_accepted_cookie_is_kept(
+    negations: list[Negation], header: str, cookies: dict[str, tuple[dict[str, object], bool]]
+) -> None:
+    assert not cookie_received_valid(_accepted(COOKIE_PATTERN), negations, header, cookies)
+
+
+def test_only_accepted_negative_data_is_judged_by_the_cookie_rule() -> None:
+    assert not cookie_received_valid(_not_found(), [COOKIE], "last_query=", LAST_QUERY)

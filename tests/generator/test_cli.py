@@ -67,6 +67,35 @@ def test_cli_lenient_reports_validator_findings_as_warnings_and_generates(tmp_pa
     assert (tmp_path / "out" / "routers" / "default.py").is_file()
 
 
+def test_cli_lenient_points_at_a_bad_default(tmp_path: Path) -> None:
+    # openapi-spec-validator checks defaults with a validator of their own: the error has no path in the document.
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        _HEAD + "paths:\n  /d:\n    get:\n      parameters:\n        - {name: q, in: query, schema: {type: string}}\n"
+        "        - {name: n, in: query, schema: {type: string, default: 1}}\n"
+        "      responses:\n        '200': {description: ok}\n"
+    )
+    done = _run("--spec", str(spec), "--out", str(tmp_path / "out"), "--lenient")
+    assert done.returncode == 0, done.stderr
+    expected = f"warning: {spec}: #/paths/~1d/get/parameters/1/schema/default: invalid OpenAPI: 1 is not of type "
+    assert done.stderr.startswith(expected), done.stderr
+
+
+def test_cli_error_outlines_a_large_offending_object_instead_of_dumping_it(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    properties = ", ".join(f"p{i}: {{type: string, description: property number {i}}}" for i in range(20))
+    spec.write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n"
+        f"        '200':\n          content:\n            application/json:\n"
+        f"              schema: {{type: object, properties: {{{properties}}}}}\n"
+    )
+    done = _run("--spec", str(spec), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"error: {spec}: #/paths/~1a/get/responses/200: invalid OpenAPI: an object with keys "), line
+    assert "property number" not in line and len(line) < 300, line
+
+
 def test_cli_package_option_names_the_output_directory(tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
     spec.write_text(_HEAD + "paths: {}\n")

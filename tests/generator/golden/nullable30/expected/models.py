@@ -11,7 +11,7 @@ class Thing(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    id: StrictInt
+    id: Annotated[StrictInt, Field(ge=-2147483648, le=2147483647)]
     label: StrictStr | MISSING | None = MISSING
     size: Annotated[StrictFloat | MISSING, Field(gt=0.0)] = MISSING
 

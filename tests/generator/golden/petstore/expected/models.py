@@ -5,11 +5,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import MISSING, BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import MISSING, BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictFloat, StrictStr
+
+from .runtime import formats as _formats
 
 
-class Id(RootModel[StrictInt]):
-    root: Annotated[StrictInt, Field(ge=1)]
+class Id(RootModel[_formats.Integer]):
+    root: Annotated[_formats.Integer, Field(ge=1, le=9223372036854775807)]
 
 
 class PetStatus(StrEnum):
@@ -34,7 +36,7 @@ class Photo(BaseModel):
         validate_by_name=True,
     )
     url: StrictStr | MISSING = MISSING
-    width: StrictInt | MISSING = MISSING
+    width: _formats.Integer | MISSING = MISSING
 
 
 class Pet(NewPet):
@@ -73,9 +75,9 @@ class Order(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    id: StrictInt
-    petId: StrictInt
-    quantity: StrictInt
+    id: _formats.Integer
+    petId: Annotated[_formats.Integer, Field(ge=-9223372036854775808, le=9223372036854775807)]
+    quantity: _formats.Integer
     note: StrictStr | MISSING | None = MISSING
 
 
@@ -85,7 +87,7 @@ class Problem(BaseModel):
     )
     type: StrictStr
     title: StrictStr
-    status: StrictInt
+    status: _formats.Integer
     detail: StrictStr | MISSING = MISSING
     instance: StrictStr | MISSING = MISSING
 
@@ -102,13 +104,13 @@ class PlaceOrderRequest(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    petId: StrictInt
-    quantity: Annotated[StrictInt, Field(ge=1)]
+    petId: Annotated[_formats.Integer, Field(ge=-9223372036854775808, le=9223372036854775807)]
+    quantity: Annotated[_formats.Integer, Field(ge=1)]
     note: StrictStr | MISSING = MISSING
 
 
-class GetInventoryResponse(RootModel[dict[str, StrictInt]]):
-    root: dict[str, StrictInt]
+class GetInventoryResponse(RootModel[dict[str, _formats.Integer]]):
+    root: dict[str, _formats.Integer]
 
 
 class PetIdValue(RootModel[Id]):

@@ -24,8 +24,8 @@ OP_GET_THINGS_THING_ID = OperationInfo(
 
 
 class GetThingsThingIdParameters(BaseModel):
-    thing_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
-    since: datetime.datetime | None = None
+    thing_id: Annotated[int, _rt.from_text("integer"), Field(ge=-2147483648, le=2147483647)]
+    since: Annotated[datetime.datetime | None, _rt.from_text("iso", "null", "string")] = None
 
 
 OPERATIONS: tuple[OperationInfo, ...] = (OP_GET_THINGS_THING_ID,)

@@ -25,7 +25,7 @@ OP_LIST_PETS = OperationInfo(
 
 
 class ListPetsParameters(BaseModel):
-    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    limit: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=100)] = 20
     tag: list[str] | None = None
     status: models.PetStatus | None = None
     x_request_id: uuid.UUID | None = None
@@ -56,7 +56,7 @@ OP_LIST_PETS_BY_KIND = OperationInfo(
 class ListPetsByKindParameters(BaseModel):
     kind: Literal["cat", "dog"]
     owner_id: uuid.UUID
-    class_: Annotated[int, Field(ge=0, lt=10)] = 1
+    class_: Annotated[int, _rt.from_text("integer"), Field(ge=0, lt=10)] = 1
 
 
 OP_GET_PETS_MINE = OperationInfo(
@@ -81,7 +81,7 @@ OP_DELETE_PET = OperationInfo(
 
 
 class DeletePetParameters(BaseModel):
-    pet_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    pet_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
     if_match: str
 
 
@@ -97,7 +97,7 @@ OP_GET_PET = OperationInfo(
 
 
 class GetPetParameters(BaseModel):
-    pet_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    pet_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
 
 
 OP_GET_PHOTO = OperationInfo(
@@ -112,7 +112,7 @@ OP_GET_PHOTO = OperationInfo(
 
 
 class GetPhotoParameters(BaseModel):
-    pet_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    pet_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
 
 
 OP_UPLOAD_PHOTO = OperationInfo(
@@ -128,7 +128,7 @@ OP_UPLOAD_PHOTO = OperationInfo(
 
 
 class UploadPhotoParameters(BaseModel):
-    pet_id: Annotated[int, Field(ge=1, le=9223372036854775807)]
+    pet_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
 
 
 class UploadPhotoParts(BaseModel):

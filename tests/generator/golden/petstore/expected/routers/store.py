@@ -33,8 +33,8 @@ OP_PLACE_ORDER = OperationInfo(
 
 
 class PlaceOrderForm(BaseModel):
-    pet_id: Annotated[int, Field(ge=-9223372036854775808, le=9223372036854775807)]
-    quantity: Annotated[int, Field(ge=1)]
+    pet_id: Annotated[int, _rt.from_text("integer"), Field(ge=-9223372036854775808, le=9223372036854775807)]
+    quantity: Annotated[int, _rt.from_text("integer"), Field(ge=1)]
     note: str | None = None
 
 

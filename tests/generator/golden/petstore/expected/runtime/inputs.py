@@ -11,12 +11,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from .checks import SchemaCheck
 from .problems import InvalidRequest, MalformedRequest, UnsupportedMediaType
+from .styles import Prop, Shape, path_value, query_value, simple_value
 
 Location = Literal["path", "query", "header", "cookie"]
 M = TypeVar("M", bound=BaseModel)
@@ -24,6 +26,9 @@ T = TypeVar("T")
 JSON_MEDIA_TYPE = "application/json"
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 MULTIPART_MEDIA_TYPE = "multipart/form-data"
+# Bodies that are not one model class are validated strictly: JSON's types as the schema says (models carry their
+# own strict field types).
+STRICT = ConfigDict(strict=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,15 @@ class Param:
     name: str
     key: str
     many: bool = False
+    # How it is serialised (`styles`): "" is the location's default style; `props` lists an object's properties.
+    style: str = ""
+    explode: bool | None = None
+    shape: Shape | None = None
+    props: tuple[Prop, ...] = ()
+    # A required exploded object none of whose properties were sent is the empty object (then validated).
+    required: bool = False
+    # The operation's other query parameters: the keys an exploded query object does not own.
+    others: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +58,7 @@ class Part:
     field: str
     name: str
     many: bool = False
+    json: bool = False  # an object part: its text is JSON
 
 
 def media_type(request: Request) -> str:
@@ -72,6 +87,10 @@ def _header_values(request: Request, key: str) -> list[str]:
 
 
 def _raw(request: Request, param: Param) -> object:
+    if param.shape is not None:
+        value = _styled(request, param, param.shape)
+        exploded_object = param.shape == "object" and param.location == "query"
+        return {} if value is None and param.required and exploded_object else value
     if param.location == "path":
         return request.path_params.get(param.key)
     if param.location == "query":
@@ -81,6 +100,22 @@ def _raw(request: Request, param: Param) -> object:
     if param.location == "header":
         return (_header_values(request, param.key) or None) if param.many else request.headers.get(param.key)
     return request.cookies.get(param.key)
+
+
+def _styled(request: Request, param: Param, shape: Shape) -> object:
+    # OpenAPI's defaults: `form` exploded for query and cookie, `simple` not exploded for path and header.
+    explode = param.explode if param.explode is not None else param.location in ("query", "cookie")
+    if param.location == "query":
+        return query_value(request, param.key, shape, param.style or "form", explode, param.props, param.others)
+    if param.location == "path":
+        text = request.path_params.get(param.key)
+        return path_value(text, param.key, shape, param.style or "simple", explode, param.props)
+    if param.location == "header":
+        if shape == "array":
+            return _header_values(request, param.key) or None
+        return simple_value(request.headers.get(param.key), shape, explode, param.props)
+    # A cookie's `form` value: `a,b` for arrays, `k,v,k2,v2` for objects (exploded forms cannot be told apart).
+    return simple_value(request.cookies.get(param.key), shape, False, param.props)
 
 
 class Parameters(Generic[M]):
@@ -134,9 +169,9 @@ async def _json_bytes(request: Request) -> bytes | None:
     return body
 
 
-def _validate_json(adapter: TypeAdapter[T], body: bytes) -> T:
+def _validate_json(adapter: TypeAdapter[T], body: bytes, check: SchemaCheck | None = None) -> T:
     try:
-        return adapter.validate_json(body)
+        value = adapter.validate_json(body)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_context=False)
         # 400 not 422: a body that is not JSON at all is a syntax error, not a contract violation of a field.
@@ -150,6 +185,10 @@ def _validate_json(adapter: TypeAdapter[T], body: bytes) -> T:
                 raise InvalidRequest.from_errors(unicode_errors, prefix=("body",)) from None
             raise MalformedRequest("the request body is not valid JSON") from None
         raise InvalidRequest.from_errors(errors, prefix=("body",)) from None
+    if check is not None:
+        # The model accepted the document: it is JSON, and what the model cannot say is checked on it as sent.
+        check.validate(json.loads(body))
+    return value
 
 
 def _refuse_constant(name: str) -> object:
@@ -195,29 +234,31 @@ def _lone_surrogates(body: bytes) -> list[dict[str, Any]]:
 
 
 class JsonBody(Generic[T]):
-    """A required JSON body: 422 when it is absent."""
+    """A required JSON body: 422 when it is absent. `check`: the schema's keywords the model cannot enforce."""
 
-    def __init__(self, adapter: TypeAdapter[T]) -> None:
+    def __init__(self, adapter: TypeAdapter[T], check: SchemaCheck | None = None) -> None:
         self._adapter = adapter
+        self._check = check
 
     async def read(self, request: Request) -> T:
         """The validated body."""
         body = await _json_bytes(request)
         if body is None:
             raise _missing_body()
-        return _validate_json(self._adapter, body)
+        return _validate_json(self._adapter, body, self._check)
 
 
 class OptionalJsonBody(Generic[T]):
     """An optional JSON body: None when the request has none; when sent, it must match the schema."""
 
-    def __init__(self, adapter: TypeAdapter[T]) -> None:
+    def __init__(self, adapter: TypeAdapter[T], check: SchemaCheck | None = None) -> None:
         self._adapter = adapter
+        self._check = check
 
     async def read(self, request: Request) -> T | None:
         """The validated body, or None."""
         body = await _json_bytes(request)
-        return None if body is None else _validate_json(self._adapter, body)
+        return None if body is None else _validate_json(self._adapter, body, self._check)
 
 
 async def _form(request: Request, accepted: str) -> FormData:
@@ -237,6 +278,17 @@ async def _form(request: Request, accepted: str) -> FormData:
         raise MalformedRequest(exc.detail) from None
 
 
+def _json_part(value: object) -> object:
+    """A JSON part's document (its text when it is not JSON: the model then refuses it)."""
+    if isinstance(value, str):
+        try:
+            parsed: object = json.loads(value)
+        except ValueError:
+            return value
+        return parsed
+    return value
+
+
 class FormFields(Generic[M]):
     """A form or multipart body read into the operation's fields model (files as uploaded files)."""
 
@@ -254,10 +306,14 @@ class FormFields(Generic[M]):
         for part in self._parts:
             if part.many:
                 values = form.getlist(part.name)
-                if values:
+                if values and part.json:
+                    items = [_json_part(v) for v in values]
+                    # One part holding the whole array as JSON (`Content-Type: application/json`) is the array.
+                    raw[part.field] = items[0] if len(items) == 1 and isinstance(items[0], list) else items
+                elif values:
                     raw[part.field] = values
             elif part.name in form:
-                raw[part.field] = form[part.name]
+                raw[part.field] = _json_part(form[part.name]) if part.json else form[part.name]
         try:
             return self._model.model_validate(raw)
         except ValidationError as exc:
@@ -265,14 +321,21 @@ class FormFields(Generic[M]):
 
 
 class FormModel(Generic[M, T]):
-    """A urlencoded body: its fields read as text (lax), then validated into the contract's body model."""
+    """A urlencoded body: its fields read as text (lax), then validated into the contract's body model.
 
-    def __init__(self, fields: FormFields[M], adapter: TypeAdapter[T]) -> None:
+    `optional`: the body is not required, and a request without one reads as None. An empty form and no body
+    are the same bytes: a request that names a media type sends a (possibly empty) form.
+    """
+
+    def __init__(self, fields: FormFields[M], adapter: TypeAdapter[T], *, optional: bool = False) -> None:
         self._fields = fields
         self._adapter = adapter
+        self._optional = optional
 
-    async def read(self, request: Request) -> T:
-        """The validated body model."""
+    async def read(self, request: Request) -> T | None:
+        """The validated body model (None for an absent optional body)."""
+        if self._optional and "content-type" not in request.headers and not await request.body():
+            return None
         fields = await self._fields.read(request)
         names = self._fields.names
         data = {names[key]: value for key, value in fields.model_dump(exclude_unset=True).items()}
@@ -295,6 +358,7 @@ class RawBody:
 __all__ = [
     "FORM_MEDIA_TYPE",
     "MULTIPART_MEDIA_TYPE",
+    "STRICT",
     "FormFields",
     "FormModel",
     "JsonBody",

@@ -1,0 +1,48 @@
+"""`make fuzz` puts its two users back when a fuzzed request deleted, deactivated, re-scoped or logged out one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from impl.tables import SessionRow, UserRow
+from scripts.fuzz_seed import ADMIN, FUZZ_USERS, MEMBER, reset, restore_fuzz_users, seed_users
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+HASHED = "$argon2id$v=19$m=8192,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+
+
+async def test_restore_puts_back_a_deleted_a_deactivated_and_a_logged_out_fuzzing_user(database_url: str) -> None:
+    await reset(database_url, seed_users(HASHED))
+    now = dt.datetime.now(dt.UTC)
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            # What fuzzed requests can do: delete the member (and sign up someone else with its e-mail), deactivate
+            # and re-scope the administrator, and end its session.
+            await conn.execute(delete(SessionRow).where(SessionRow.user_id == MEMBER.user_id))
+            await conn.execute(delete(UserRow).where(UserRow.id == MEMBER.user_id))
+            squatter = {
+                "id": 5, "email": MEMBER.email, "email_key": MEMBER.email, "scopes": [], "password_hash": HASHED,
+                "is_active": True, "created_at": now, "updated_at": now,
+            }  # fmt: skip
+            await conn.execute(insert(UserRow), [squatter])
+            await conn.execute(update(UserRow).where(UserRow.id == ADMIN.user_id).values(is_active=False, scopes=[]))
+            await conn.execute(update(SessionRow).where(SessionRow.id == ADMIN.session_id).values(revoked_at=now))
+
+        await restore_fuzz_users(database_url, HASHED)
+
+        async with engine.connect() as conn:
+            users = {row.id: row for row in (await conn.execute(select(UserRow.__table__))).all()}
+            sessions = {row.id: row for row in (await conn.execute(select(SessionRow.__table__))).all()}
+        for user in FUZZ_USERS:
+            assert users[user.user_id].is_active and set(users[user.user_id].scopes) == user.scopes
+            assert users[user.user_id].email == user.email
+            assert sessions[user.session_id].user_id == user.user_id and sessions[user.session_id].revoked_at is None
+        assert 5 not in users  # the account that took the member's e-mail made way
+    finally:
+        await engine.dispose()
+        await reset(database_url, None)  # the session's database is shared with the modules that run next
