@@ -12,6 +12,7 @@ restarted on its port.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import os
 import re
@@ -99,10 +100,8 @@ def _stop_group(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, tim
         except ProcessLookupError:
             process.wait(timeout=10)
     # A worker may outlive its supervisor for a moment: nothing of the group may stay behind.
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def process_tree(pid: int) -> list[int]:
@@ -128,12 +127,10 @@ def process_tree(pid: int) -> list[int]:
 
 def rss_bytes(pid: int) -> int:
     """Resident memory of one process (VmRSS), 0 once it is gone."""
-    try:
+    with contextlib.suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
-    except OSError:
-        pass
     return 0
 
 
@@ -324,11 +321,9 @@ class Instance:
         while True:
             if self.process.poll() is not None:
                 raise TopologyError(f"instance {self.name} exited with {self.process.returncode}: {_tail(self.log)}")
-            try:
+            with contextlib.suppress(httpx.TransportError):
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     break
-            except httpx.TransportError:
-                pass
             if time.monotonic() > deadline:
                 raise TopologyError(f"instance {self.name} not ready within {timeout} s: {_tail(self.log)}")
             time.sleep(0.1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 from collections.abc import Iterator
@@ -169,10 +170,8 @@ def _message(spec: Spec, error: Any) -> str:
     message = str(error.message).splitlines()[0]
     # The error's `instance` may be the whole document: the value at its path is what the message dumps.
     candidates = [error.instance]
-    try:
+    with contextlib.suppress(KeyError):
         candidates.insert(0, resolve_pointer(spec, pointer(*(str(p) for p in error.absolute_path))))
-    except KeyError:
-        pass
     for instance in candidates:
         dumps = [json.dumps(instance, separators=(",", ":"), sort_keys=k, default=str) for k in (True, False)]
         dump = next((d for d in (*dumps, repr(instance)) if len(d) > _SHORT and message.startswith(d)), None)
