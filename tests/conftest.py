@@ -16,6 +16,7 @@ from impl.app import create_app
 from impl.settings import DEFAULT_SCOPES, Settings
 from impl.tables import UserRow
 from tests.databases import empty_and_close, fresh_postgres_database, make_settings, migrate, require_postgres
+from tests.redis_server import RedisProcess
 from tests.users import (
     ADMIN,
     ALICE,
@@ -95,3 +96,14 @@ async def admin(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[httpx.
         await conn.commit()
     async with authenticated_client(app, await get_token(client, ADMIN)) as http:
         yield http
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisProcess]:
+    """A redis-server of this test's own on a free port (stop/start/freeze it to inject an outage)."""
+    server = RedisProcess(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

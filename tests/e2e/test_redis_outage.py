@@ -7,8 +7,7 @@ The test runs its own `redis-server` on a spare port, so stopping it touches nob
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -18,16 +17,6 @@ from impl.app import create_app
 from tests.databases import empty_and_close, make_settings
 from tests.redis_server import RedisProcess
 from tests.users import ALICE, PASSWORD, get_token, sign_up, token_response
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[RedisProcess]:
-    server = RedisProcess(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

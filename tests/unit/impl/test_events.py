@@ -8,9 +8,8 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
-from pathlib import Path
 
 import pytest
 import redis.asyncio
@@ -24,16 +23,6 @@ DEGRADED = "degraded to in-process delivery"
 RESUMED = "fan out across workers again"
 
 Brokers = Callable[..., Awaitable[RedisBroker]]
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[RedisProcess]:
-    server = RedisProcess(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
