@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from bench import report
-from bench.postgres import DEFAULT_ADMIN_URL, scratch_database
+from bench.postgres import DEFAULT_ADMIN_URL, ScratchDatabase
 from bench.server import BenchError
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "pgbench-latest.json"
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     script.write_text(INSERT_SCRIPT)
     runs: dict[str, dict[int, list[dict[str, float]]]] = {"tpcb-like": {}, "insert item": {}}
     try:
-        with scratch_database(args.postgres_url) as database:
+        with ScratchDatabase(args.postgres_url) as database:
             started = time.monotonic()
             _pgbench(args, database.name, "-i", "-q", "-s", str(args.scale), timeout=600)
             database.execute_inside(ITEMS_TABLE)

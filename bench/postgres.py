@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import platform
-import re
 import resource
 import secrets
 import statistics
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,14 +17,14 @@ import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type informat
 from sqlalchemy.engine import make_url
 
 from bench import report, seed, wrk
-from bench.server import ROOT, BenchError, Server, cpu_seconds, memory_kb, run_alembic, taskset
+from bench.pgdb import ThrowawayDatabase, connect
+from bench.processes import ROOT, cpu_seconds, memory_kb
+from bench.server import BenchError, Server, run_alembic, taskset
 
 APP_TARGET = "impl.app:app"
 # The maintenance database the bench only connects to; each measurement gets a database of its own next to it.
 DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "postgres-latest.json"
-# `bench_<pid>_<random>`: only names of this shape are ever dropped by a later run's clean-up.
-DATABASE_NAME = re.compile(r"^bench_[0-9]+_[0-9a-f]{8}$")
 # PostgreSQL's own processes whose work a request causes (WAL flushes, dirty pages), besides the app's backends.
 _SERVER_BACKENDS = ("walwriter", "checkpointer", "background writer")
 WARMUP_S = 2
@@ -36,43 +32,25 @@ READ_ENDPOINTS = ("GET /items/{id}", "GET /items?limit=20")
 SCALING_TARGET = 1.7
 
 
-class ScratchDatabase:
-    """A fresh database on the bench server, and the CPU time of the PostgreSQL processes that serve it."""
+class ScratchDatabase(ThrowawayDatabase):
+    """A fresh database `bench_<pid>_<random>` on the bench server (bench/pgdb.py), and the CPU time of the
+    PostgreSQL processes that serve it. Use as a context manager: it is dropped when the block ends."""
 
     def __init__(self, admin_url: str) -> None:
         """Remember the server; nothing is created until open()."""
-        self.admin_url = admin_url
-        self.name = f"bench_{os.getpid()}_{secrets.token_hex(4)}"
-        self._loop = asyncio.new_event_loop()
-        self._guard: asyncpg.Connection | None = None
-
-    @property
-    def url(self) -> str:
-        """The SQLAlchemy URL of the scratch database."""
-        return make_url(self.admin_url).set(database=self.name).render_as_string(hide_password=False)
+        super().__init__(admin_url, "bench")
 
     def open(self) -> None:
-        """Drop what killed runs left behind, then create the database (its guard connection carries its name)."""
-        parts = make_url(self.admin_url)
+        """Drop what killed runs left behind, then create the database; BenchError if PostgreSQL refuses."""
         try:
-            self._guard = self._run(self._connect(parts.database, server_settings={"application_name": self.name}))
+            super().open()
         except (OSError, asyncpg.PostgresError) as exc:
-            raise BenchError(f"cannot connect to PostgreSQL at {parts.host}:{parts.port}: {exc}") from exc
-        self._run(self._drop_abandoned())
-        self.execute(f'CREATE DATABASE "{self.name}" TEMPLATE template0')
-
-    def close(self) -> None:
-        """Drop the database (FORCE: a killed server may leave connections) and close the guard connection."""
-        try:
-            if self._guard is not None:
-                self.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-                self._run(self._guard.close())
-        finally:
-            self._loop.close()
+            parts = make_url(self.server_url)
+            raise BenchError(f"cannot create a database on PostgreSQL at {parts.host}:{parts.port}: {exc}") from exc
 
     def postgres_seconds(self) -> dict[int, float]:
         """CPU seconds so far of each backend connected to the database and of the WAL and page writers."""
-        rows = self._run(self._conn().fetch(
+        rows = self.run(self.guard.fetch(
             "SELECT pid FROM pg_stat_activity WHERE (datname = $1 AND pid <> pg_backend_pid())"
             " OR backend_type = ANY($2::text[])",
             self.name,
@@ -82,64 +60,24 @@ class ScratchDatabase:
 
     def sessions_opened(self) -> int:
         """Connections opened to the database so far (pg_stat_database.sessions; pool churn shows here)."""
-        value = self._run(self._conn().fetchval("SELECT sessions FROM pg_stat_database WHERE datname = $1", self.name))
+        value = self.run(self.guard.fetchval("SELECT sessions FROM pg_stat_database WHERE datname = $1", self.name))
         return int(value or 0)
-
-    def _conn(self) -> asyncpg.Connection:
-        assert self._guard is not None
-        return self._guard
 
     def execute(self, sql: str) -> None:
         """Run SQL (several statements allowed) on the maintenance connection."""
-        self._run(self._conn().execute(sql))
+        self.run(self.guard.execute(sql))
 
     def execute_inside(self, sql: str) -> None:
         """Run SQL (several statements allowed) in the scratch database, on a connection of its own."""
 
         async def run() -> None:
-            conn = await self._connect(self.name)
+            conn = await connect(self.url, application_name="bench")
             try:
                 await conn.execute(sql)
             finally:
                 await conn.close()
 
-        self._run(run())
-
-    async def _connect(self, database: str | None, **kwargs: Any) -> asyncpg.Connection:
-        parts = make_url(self.admin_url)
-        return await asyncpg.connect(
-            host=parts.host,
-            port=parts.port,
-            user=parts.username,
-            password=parts.password,
-            database=database,
-            timeout=5,
-            **kwargs,
-        )
-
-    def _run(self, coro: Any) -> Any:
-        return self._loop.run_until_complete(coro)
-
-    async def _drop_abandoned(self) -> None:
-        # Abandoned: no session carries its name (as tests/databases.py does for the test databases).
-        rows = await self._conn().fetch(
-            "SELECT datname FROM pg_database AS d WHERE datname ~ $1"
-            " AND NOT EXISTS (SELECT FROM pg_stat_activity AS a WHERE a.application_name = d.datname)",
-            DATABASE_NAME.pattern,
-        )
-        for row in rows:
-            await self._conn().execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
-
-
-@contextmanager
-def scratch_database(admin_url: str) -> Iterator[ScratchDatabase]:
-    """A new empty database, dropped when the block ends."""
-    database = ScratchDatabase(admin_url)
-    try:
-        database.open()
-        yield database
-    finally:
-        database.close()
+        self.run(run())
 
 
 @dataclass
@@ -296,7 +234,7 @@ def main(args: argparse.Namespace, workdir: Path) -> int:
         order = args.workers if round_index % 2 == 0 else list(reversed(args.workers))
         for workers in order:
             print(f"\n== round {round_index + 1}/{args.rounds}: {workers} worker(s)", flush=True)
-            with scratch_database(admin_url) as database:
+            with ScratchDatabase(admin_url) as database:
                 rundir = workdir / f"round{round_index}"
                 rundir.mkdir(exist_ok=True)
                 runs.append(measure(workers, database, rundir, args, wrk_bin))

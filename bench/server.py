@@ -1,12 +1,8 @@
-"""Start, probe and stop one uvicorn server on 127.0.0.1, and read its memory from /proc."""
+"""Start, probe and stop one uvicorn server on 127.0.0.1 with the benchmark's flags."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,8 +10,8 @@ from pathlib import Path
 
 import httpx
 
-HOST = "127.0.0.1"
-ROOT = Path(__file__).resolve().parent.parent
+from bench.processes import HOST, ROOT, children, cpu_seconds, free_port, memory_kb, stop_group
+
 READY_TIMEOUT_S = 30.0
 
 
@@ -29,14 +25,6 @@ def venv_bin(name: str) -> str:
         if candidate.exists():
             return str(candidate)
     raise BenchError(f"{name} not found next to {sys.executable} nor in {ROOT / '.venv' / 'bin'}")
-
-
-def free_port() -> int:
-    """Ask the kernel for a free TCP port on 127.0.0.1."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def run_alembic(env: dict[str, str]) -> None:
@@ -119,8 +107,8 @@ class Server:
         """Return the pid that serves requests: the deepest descendant if uvicorn forked, else the process itself."""
         assert self.proc is not None
         pid = self.proc.pid
-        while children := _children(pid):
-            pid = max(children, key=lambda p: memory_kb(p).get("VmRSS", 0))
+        while found := children(pid):
+            pid = max(found, key=lambda p: memory_kb(p).get("VmRSS", 0))
         return pid
 
     def worker_pids(self) -> list[int]:
@@ -129,40 +117,12 @@ class Server:
         if self.workers == 1:
             return [self.serving_pid()]
         # The supervisor's children: the workers, plus multiprocessing's resource tracker, which is not one.
-        return sorted(pid for pid in _children(self.proc.pid) if b"resource_tracker" not in _cmdline(pid))
+        return sorted(pid for pid in children(self.proc.pid) if b"resource_tracker" not in _cmdline(pid))
 
     def stop(self) -> None:
         """Terminate the process group, kill it after 10 s."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        _signal_group(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            _signal_group(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    """Signal the process group we created, ignoring one that is already gone."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, sig)
-
-
-def _children(pid: int) -> list[int]:
-    """Return the direct children of pid by scanning /proc."""
-    found: list[int] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if int(fields[1]) == pid:
-            found.append(int(entry.name))
-    return found
+        if self.proc is not None:
+            stop_group(self.proc, timeout=10)
 
 
 def _cmdline(pid: int) -> bytes:
@@ -183,26 +143,16 @@ def taskset(cpus: str | None) -> list[str]:
     return [found, "--cpu-list", cpus]
 
 
-def cpu_seconds(pid: int) -> float:
-    """Return the user + system CPU time pid has used so far, in seconds (0 if the process is gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat[stat.rfind(")") + 2 :].split()
-    # Fields 14 and 15 of proc(5) (utime, stime), counted from the state field (3).
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def memory_kb(pid: int) -> dict[str, int]:
-    """Return VmRSS and VmHWM of pid in kB (empty if the process is gone)."""
-    out: dict[str, int] = {}
-    try:
-        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-    except OSError:
-        return out
-    for line in lines:
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            out[key] = int(value.split()[0])
-    return out
+__all__ = [
+    "HOST",
+    "READY_TIMEOUT_S",
+    "ROOT",
+    "BenchError",
+    "Server",
+    "cpu_seconds",
+    "free_port",
+    "memory_kb",
+    "run_alembic",
+    "taskset",
+    "venv_bin",
+]

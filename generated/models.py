@@ -151,7 +151,7 @@ class Item(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    id: Annotated[_formats.Integer, Field(ge=1, le=9223372036854775807)]
+    id: Annotated[int, Field(ge=1, le=9223372036854775807), _formats.INTEGER]
     name: StrictStr
     description: StrictStr | None
     price: StrictFloat
@@ -221,7 +221,7 @@ class FileInfo(BaseModel):
     """
     Decided from the file's first bytes, never from the client.
     """
-    size: Annotated[_formats.Integer, Field(ge=0)]
+    size: Annotated[int, Field(ge=0), _formats.INTEGER]
     """
     In bytes.
     """
@@ -249,7 +249,7 @@ class User(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    id: Annotated[_formats.Integer, Field(ge=1, le=9223372036854775807)]
+    id: Annotated[int, Field(ge=1, le=9223372036854775807), _formats.INTEGER]
     email: _formats.Email
     full_name: StrictStr | None
     is_active: StrictBool
@@ -421,7 +421,7 @@ class Problem(BaseModel):
     """
     Short summary of the kind of problem.
     """
-    status: Annotated[_formats.Integer, Field(ge=100, le=599)]
+    status: Annotated[int, Field(ge=100, le=599), _formats.INTEGER]
     detail: StrictStr | MISSING = MISSING
     """
     What went wrong in this occurrence.

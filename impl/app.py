@@ -12,7 +12,6 @@ from functools import partial
 
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -102,8 +101,8 @@ def create_app(
     events = build_event_broker(settings.redis_url, channel=settings.events_channel, queue_size=settings.ws_queue_size)
     notifications = Notifications(database, limiter, settings)
     metrics = AppMetrics()
-    if isinstance(engine := getattr(database, "engine", None), AsyncEngine):
-        watch_pool(engine, metrics.db_connections_in_use)
+    if (pool := database.pool) is not None:
+        watch_pool(pool, metrics.db_connections_in_use)
     infra = Infrastructure(
         settings=settings,
         database=database,

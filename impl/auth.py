@@ -8,7 +8,7 @@ from impl.db import Database, DbConnection
 from impl.problems import Forbidden, OAuthError, Unauthorized
 from impl.security.authenticator import CSRF_COOKIE, SESSION_COOKIE
 from impl.security.login import CredentialChecker, LoginFailed
-from impl.security.sessions import SessionStore
+from impl.security.sessions import Session, SessionStore
 from impl.security.tokens import InvalidToken, TokenCodec, hash_secret, new_secret
 from impl.settings import Settings
 
@@ -99,14 +99,15 @@ class SqlAuthService:
             )
         except LoginFailed:
             raise Unauthorized("invalid username or password") from None
-        ttl = self._settings.session_ttl_seconds
-        session_id, _ = await self._open_session(account.user_id, account.scopes, with_refresh_token=False)
+        session, _ = await self._open_session(account.user_id, account.scopes, with_refresh_token=False)
+        # The cookie ends with the session at the latest: a stale one would only be refused.
+        ttl = session.lifetime(self._settings.session_ttl_seconds)
         csrf = new_secret()
         access = self._codec.issue(
             subject=str(account.user_id),
             scopes=account.scopes,
             ttl_seconds=ttl,
-            session_id=session_id,
+            session_id=session.id,
             csrf_hash=hash_secret(csrf),
         )
         secure = self._cookie_secure(ctx)
@@ -135,8 +136,8 @@ class SqlAuthService:
         except LoginFailed:
             raise OAuthError("invalid_grant", "invalid username or password") from None
         scopes = _requested_scopes(scope, account.scopes)
-        session_id, refresh_token = await self._open_session(account.user_id, scopes, with_refresh_token=True)
-        return self._token_response(account.user_id, scopes, session_id, refresh_token)
+        session, refresh_token = await self._open_session(account.user_id, scopes, with_refresh_token=True)
+        return self._token_response(account.user_id, scopes, session, refresh_token)
 
     async def _refresh_grant(self, refresh_token: str | None, scope: str | None) -> models.TokenResponse:
         if refresh_token is None:
@@ -145,28 +146,29 @@ class SqlAuthService:
             sessions = self._sessions(conn)
             grant = await sessions.redeem(refresh_token)
             scopes = _requested_scopes(scope, grant.scope)
-            rotated = await sessions.issue_refresh_token(grant.session_id)
+            rotated = await sessions.issue_refresh_token(grant.session)
             await conn.commit()
-        return self._token_response(grant.user_id, scopes, grant.session_id, rotated)
+        return self._token_response(grant.user_id, scopes, grant.session, rotated)
 
     async def _open_session(
         self, user_id: int, scopes: frozenset[str], *, with_refresh_token: bool
-    ) -> tuple[str, str | None]:
+    ) -> tuple[Session, str | None]:
         async with self._database.connect() as conn:
             sessions = self._sessions(conn)
-            session_id = await sessions.open(user_id, scopes)
-            refresh_token = await sessions.issue_refresh_token(session_id) if with_refresh_token else None
+            session = await sessions.open(user_id, scopes)
+            refresh_token = await sessions.issue_refresh_token(session) if with_refresh_token else None
             await conn.commit()
-        return session_id, refresh_token
+        return session, refresh_token
 
     def _token_response(
-        self, user_id: int, scopes: frozenset[str], session_id: str, refresh_token: str | None
+        self, user_id: int, scopes: frozenset[str], session: Session, refresh_token: str | None
     ) -> models.TokenResponse:
+        # No access token outlives its session: `expires_in` then tells the client when to log in again.
         access = self._codec.issue(
             subject=str(user_id),
             scopes=scopes,
-            ttl_seconds=self._settings.access_token_ttl_seconds,
-            session_id=session_id,
+            ttl_seconds=session.lifetime(self._settings.access_token_ttl_seconds),
+            session_id=session.id,
         )
         fields: dict[str, object] = {
             "access_token": access.token,
@@ -179,7 +181,11 @@ class SqlAuthService:
         return models.TokenResponse.model_validate(fields)
 
     def _sessions(self, conn: DbConnection) -> SessionStore:
-        return SessionStore(conn, refresh_ttl_seconds=self._settings.refresh_token_ttl_seconds)
+        return SessionStore(
+            conn,
+            refresh_ttl_seconds=self._settings.refresh_token_ttl_seconds,
+            max_age_seconds=self._settings.session_max_age_seconds,
+        )
 
     def _session_of_access_token(self, token: str) -> str | None:
         try:

@@ -28,7 +28,7 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import Connection, CursorResult, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import Pool, StaticPool
 from sqlalchemy.sql.base import Executable
 
 from impl.compiled import Query, run_on_cursor
@@ -173,6 +173,11 @@ class DbConnection(Protocol):
 class Database(Protocol):
     """An engine that lends connections; closing one rolls back whatever was not committed."""
 
+    @property
+    def pool(self) -> Pool | None:
+        """The pool connections are checked out of (for its gauge); None when there is none."""
+        ...
+
     def connect(self) -> AbstractAsyncContextManager[DbConnection]: ...
 
     async def dispose(self) -> None: ...
@@ -264,6 +269,10 @@ class InlineSqliteDatabase:
         self._lock = asyncio.Lock()
         self._conn: Connection | None = None
         self._reopen = False
+
+    @property
+    def pool(self) -> Pool | None:
+        return None  # one connection, kept open and lent under a lock: nothing is checked out of a pool
 
     def connect(self) -> AbstractAsyncContextManager[DbConnection]:
         return _InlineLease(self)

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import Pool
 from sqlalchemy.sql.base import Executable
 
 from impl.compiled import Query
@@ -109,6 +110,10 @@ class AsyncEngineDatabase:
             json_serializer=json_dumps,
             json_deserializer=orjson.loads,
         )
+
+    @property
+    def pool(self) -> Pool | None:
+        return self.engine.sync_engine.pool
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[DbConnection]:

@@ -20,11 +20,10 @@ from impl.db import Database, DbConnection
 from impl.problems import NotFound, PayloadTooLarge, RangeNotSatisfiable
 from impl.settings import Settings
 from impl.storage import CHUNK_SIZE, ByteRange, ObjectMissing, Storage
-from impl.tables import FileRow, table_of
+from impl.tables import files_table as _files
 
 logger = logging.getLogger(__name__)
 
-_files = table_of(FileRow)
 _GET = select(_files).where(_files.c.id == bindparam("file_id"))
 _INSERT = insert(_files)
 _IMAGES_OF = select(_files.c.id).where(_files.c.item_id == bindparam("item_id"))

@@ -6,6 +6,9 @@ What goes, each strictly after the last moment it can matter:
   token expired, every access token it minted expired (plus the JWT leeway), plus HOUSEKEEPING_GRACE_SECONDS.
   Until then spent tokens stay, so presenting one still revokes the family (theft detection), and a revoked
   session stays revoked; afterwards a missing session is refused exactly like a revoked one anyway;
+- a session past its absolute expiry (`expires_at`, SESSION_MAX_AGE_SECONDS after its login) plus
+  HOUSEKEEPING_GRACE_SECONDS, with its refresh tokens, whatever they say: from `expires_at` on, the session and
+  every token naming it are refused, so even a family refreshed without pause ends and goes;
 - an outbox row delivered or given up on (`failed`) more than OUTBOX_RETENTION_SECONDS ago. Pending rows never:
   rows are only ever claimed while pending, so deleting a finished row can never make it be sent again.
 
@@ -37,7 +40,10 @@ from impl.db import Database, DbConnection
 from impl.metrics import AppMetrics
 from impl.notifications.outbox import DELIVERED, FAILED
 from impl.settings import Settings
-from impl.tables import IdempotencyKeyRow, NotificationOutboxRow, RefreshTokenRow, SessionRow, table_of
+from impl.tables import idempotency_keys_table as _keys
+from impl.tables import notification_outbox_table as _outbox
+from impl.tables import refresh_tokens_table as _refresh
+from impl.tables import sessions_table as _sessions
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +56,6 @@ STOP_TIMEOUT_SECONDS = 5.0
 TABLES = ("idempotency_keys", "notification_outbox", "refresh_tokens", "sessions")
 # Before any session: where a round's walk over old sessions starts.
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-_keys = table_of(IdempotencyKeyRow)
-_outbox = table_of(NotificationOutboxRow)
-_sessions = table_of(SessionRow)
-_refresh = table_of(RefreshTokenRow)
 
 _TRY_LOCK = select(func.pg_try_advisory_xact_lock(literal(LOCK_KEY, BigInteger())))
 _BEGIN_IMMEDIATE = text("BEGIN IMMEDIATE")
@@ -75,6 +76,8 @@ _FINISHED_OUTBOX = delete(_outbox).where(
         .limit(bindparam("batch"))
     )
 )
+# Sessions past their absolute expiry, along ix_sessions_expires_at: every one found goes, so no cursor is needed.
+_EXPIRED_SESSIONS = select(_sessions.c.id).where(_sessions.c.expires_at < bindparam("cutoff")).limit(bindparam("batch"))
 # Old sessions in (created_at, id) order from a cursor, along ix_sessions_created_at: a batch examines at most
 # `batch` of them, so neither old-but-live families nor a backlog ever make a long statement.
 _OLD_SESSIONS = (
@@ -141,6 +144,8 @@ class Retention:
     token_issued: dt.timedelta
     # Since a refresh token expired: the grace alone (it is refused from `expires_at` on).
     token_expired: dt.timedelta
+    # Since a session expired: the grace alone too (it, and every token naming it, is refused from `expires_at` on).
+    session_expired: dt.timedelta
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retention:
@@ -152,6 +157,7 @@ class Retention:
             session_opened=dt.timedelta(seconds=login_token + leeway + grace),
             token_issued=dt.timedelta(seconds=settings.access_token_ttl_seconds + leeway + grace),
             token_expired=dt.timedelta(seconds=grace),
+            session_expired=dt.timedelta(seconds=grace),
         )
 
 
@@ -194,7 +200,12 @@ class Housekeeper:
         self._clock = clock
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._steps: tuple[Step, ...] = (self._keys_batch, self._outbox_batch, self._sessions_batch)
+        self._steps: tuple[Step, ...] = (
+            self._keys_batch,
+            self._outbox_batch,
+            self._expired_sessions_batch,
+            self._sessions_batch,
+        )
 
     def start(self) -> None:
         """Run rounds in the background until `aclose()`; the first comes after one (jittered) interval."""
@@ -252,6 +263,23 @@ class Housekeeper:
         rows = (await conn.execute(_FINISHED_OUTBOX, {"cutoff": cutoff, "batch": self._batch})).rowcount
         return {"notification_outbox": rows}, rows == self._batch
 
+    async def _expired_sessions_batch(self, conn: DbConnection, state: _Round) -> tuple[dict[str, int], bool]:
+        cutoff = state.now - self._retention.session_expired
+        ids = list((await conn.execute(_EXPIRED_SESSIONS, {"cutoff": cutoff, "batch": self._batch})).scalars())
+        if not ids:
+            return {}, False
+        deleted, finished = await self._delete_families(conn, ids)
+        return deleted, not finished or len(ids) == self._batch
+
+    async def _delete_families(self, conn: DbConnection, ids: list[str]) -> tuple[dict[str, int], bool]:
+        """Delete sessions `ids` and their refresh tokens, at most a batch of tokens; False when the tokens filled
+        the batch: the sessions then stay, and the next batch finds them again for the rest of their tokens."""
+        tokens = (await conn.execute(_TOKENS_OF, {"ids": ids, "batch": self._batch})).rowcount
+        if tokens == self._batch:
+            return {"refresh_tokens": tokens}, False
+        sessions = (await conn.execute(_SESSIONS, {"ids": ids})).rowcount
+        return {"refresh_tokens": tokens, "sessions": sessions}, True
+
     async def _sessions_batch(self, conn: DbConnection, state: _Round) -> tuple[dict[str, int], bool]:
         retention, now = self._retention, state.now
         old = {"opened_before": now - retention.session_opened, "batch": self._batch}
@@ -263,15 +291,14 @@ class Housekeeper:
         horizon = {"expired_before": now - retention.token_expired, "issued_before": now - retention.token_issued}
         alive = set((await conn.execute(_ALIVE_AMONG, {"ids": ids} | horizon)).scalars())
         dead = [session_id for session_id in ids if session_id not in alive]
-        tokens = sessions = 0
+        deleted: dict[str, int] = {}
         if dead:
-            tokens = (await conn.execute(_TOKENS_OF, {"ids": dead, "batch": self._batch})).rowcount
-            if tokens == self._batch:
+            deleted, finished = await self._delete_families(conn, dead)
+            if not finished:
                 # Long-lived families have many spent tokens: the same sessions again next batch, for the rest.
-                return {"refresh_tokens": tokens}, True
-            sessions = (await conn.execute(_SESSIONS, {"ids": dead})).rowcount
+                return deleted, True
         state.sessions_after = (examined[-1].created_at, examined[-1].id)
-        return {"refresh_tokens": tokens, "sessions": sessions}, len(examined) == self._batch
+        return deleted, len(examined) == self._batch
 
     async def _run(self) -> None:
         while not self._stopping.is_set():

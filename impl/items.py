@@ -26,10 +26,9 @@ from impl.events import EventBroker, InProcessBroker, deleted_event, item_event
 from impl.files import FileStore, caption, forget_item_images, insert_file
 from impl.last_query import remember_query
 from impl.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unauthorized
-from impl.tables import IdempotencyKeyRow, ItemRow, table_of
+from impl.tables import idempotency_keys_table as _keys
+from impl.tables import items_table as _items
 
-_items = table_of(ItemRow)
-_keys = table_of(IdempotencyKeyRow)
 _ITEM_COLUMNS = tuple(column.name for column in _items.c)
 _ID, _VERSION_AT = _ITEM_COLUMNS.index("id"), _ITEM_COLUMNS.index("version")
 _ITEMS: TypeAdapter[list[models.Item]] = TypeAdapter(list[models.Item])

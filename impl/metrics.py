@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import Pool
 from typing_extensions import override
 
 MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -121,7 +121,7 @@ def forget_this_process() -> None:
         multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
-def watch_pool(engine: AsyncEngine, gauge: Gauge) -> None:
-    """Keep `gauge` at the number of connections checked out of `engine`'s pool (SQLAlchemy pool events)."""
-    event.listen(engine.sync_engine.pool, "checkout", lambda *_: gauge.inc())
-    event.listen(engine.sync_engine.pool, "checkin", lambda *_: gauge.dec())
+def watch_pool(pool: Pool, gauge: Gauge) -> None:
+    """Keep `gauge` at the number of connections checked out of `pool` (SQLAlchemy pool events)."""
+    event.listen(pool, "checkout", lambda *_: gauge.inc())
+    event.listen(pool, "checkin", lambda *_: gauge.dec())

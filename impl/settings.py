@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=30)
     refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
     session_ttl_seconds: int = Field(default=8 * 3600, ge=60)
+    # A login's absolute lifetime: however often it is refreshed, its session ends this long after the login (no
+    # token outlives it), and the housekeeping sweep deletes it. Existing sessions keep the expiry they were given.
+    session_max_age_seconds: int = Field(default=30 * 24 * 3600, ge=60)
     jwt_issuer: str = "contract-api"
     jwt_audience: str = "contract-api"
     jwt_leeway_seconds: int = Field(default=10, ge=0, le=120)

@@ -20,9 +20,8 @@ from impl.security.passwords import PasswordHasher, enforce_password_policy
 from impl.security.ratelimit import AttemptLimiter, Quota, reserve_or_refuse
 from impl.security.sessions import SessionStore
 from impl.settings import Settings
-from impl.tables import UserRow, table_of
+from impl.tables import users_table as _users
 
-_users = table_of(UserRow)
 _PUBLIC = (_users.c.id, _users.c.email, _users.c.full_name, _users.c.is_active, _users.c.scopes, _users.c.created_at)
 _GET = select(*_PUBLIC, _users.c.password_hash).where(_users.c.id == bindparam("user_id"))
 _PAGE = select(*_PUBLIC).order_by(_users.c.id).offset(bindparam("skip")).limit(bindparam("limit"))
@@ -222,7 +221,11 @@ class SqlUsersService:
         await reserve_or_refuse(self._limiter, (quota,), "too many sign-ups from this address")
 
     def _sessions(self, conn: DbConnection) -> SessionStore:
-        return SessionStore(conn, refresh_ttl_seconds=self._settings.refresh_token_ttl_seconds)
+        return SessionStore(
+            conn,
+            refresh_ttl_seconds=self._settings.refresh_token_ttl_seconds,
+            max_age_seconds=self._settings.session_max_age_seconds,
+        )
 
     @staticmethod
     async def _row(conn: DbConnection, user_id: int) -> Row[Any]:

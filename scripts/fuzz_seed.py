@@ -19,7 +19,7 @@ from generated.security import SCOPE_USERS_ADMIN, SCOPES
 from impl.security.passwords import PasswordHasher
 from impl.security.tokens import TokenCodec, hash_secret
 from impl.settings import DEFAULT_SCOPES, Settings
-from impl.tables import Base, SessionRow, UserRow
+from impl.tables import metadata, sessions_table, users_table
 
 FUZZER = "fuzzer@example.com"
 ALICE = "alice@example.com"
@@ -104,11 +104,14 @@ def seed_users(hashed: str, *, fuzzer_hash: str | None = None) -> list[dict[str,
 
 
 def _session_row(user: FuzzUser) -> dict[str, object]:
+    now = dt.datetime.now(dt.UTC)
     return {
         "id": user.session_id,
         "user_id": user.user_id,
         "scope": " ".join(sorted(user.scopes)),
-        "created_at": dt.datetime.now(dt.UTC),
+        "created_at": now,
+        # SESSION_MAX_AGE_SECONDS' default: far beyond any fuzzing run and the tokens it mints.
+        "expires_at": now + dt.timedelta(days=30),
     }
 
 
@@ -122,13 +125,13 @@ async def reset(database_url: str, users: list[dict[str, object]] | None) -> Non
     engine = create_async_engine(database_url)
     try:
         async with engine.begin() as conn:
-            for table in reversed(Base.metadata.sorted_tables):
+            for table in reversed(metadata.sorted_tables):
                 await conn.execute(delete(table))
             if users:
-                await conn.execute(insert(UserRow), users)
+                await conn.execute(insert(users_table), users)
                 seeded = {row["id"] for row in users}
                 await conn.execute(
-                    insert(SessionRow), [_session_row(user) for user in FUZZ_USERS if user.user_id in seeded]
+                    insert(sessions_table), [_session_row(user) for user in FUZZ_USERS if user.user_id in seeded]
                 )
     finally:
         await engine.dispose()
@@ -139,7 +142,9 @@ async def reopen_fuzzer_session(database_url: str) -> None:
     engine = create_async_engine(database_url)
     try:
         async with engine.begin() as conn:
-            await conn.execute(update(SessionRow).where(SessionRow.id == FUZZER_SESSION).values(revoked_at=None))
+            await conn.execute(
+                update(sessions_table).where(sessions_table.c.id == FUZZER_SESSION).values(revoked_at=None)
+            )
     finally:
         await engine.dispose()
 
@@ -161,17 +166,19 @@ async def restore_fuzz_users(database_url: str, hashed: str) -> None:
 
 
 async def _restore(conn: AsyncConnection, user: FuzzUser, hashed: str) -> None:
-    exists = (await conn.execute(select(UserRow.id).where(UserRow.id == user.user_id))).first() is not None
+    exists = (await conn.execute(select(users_table.c.id).where(users_table.c.id == user.user_id))).first() is not None
     if exists:
         await conn.execute(
-            update(UserRow).where(UserRow.id == user.user_id).values(scopes=sorted(user.scopes), is_active=True)
+            update(users_table)
+            .where(users_table.c.id == user.user_id)
+            .values(scopes=sorted(user.scopes), is_active=True)
         )
     else:
-        await conn.execute(delete(UserRow).where(UserRow.email_key == user.email))
+        await conn.execute(delete(users_table).where(users_table.c.email_key == user.email))
         row = _user_row(user.user_id, user.email, user.scopes, hashed, dt.datetime.now(dt.UTC))
-        await conn.execute(insert(UserRow), [row])
-    session = (await conn.execute(select(SessionRow.id).where(SessionRow.id == user.session_id))).first()
+        await conn.execute(insert(users_table), [row])
+    session = (await conn.execute(select(sessions_table.c.id).where(sessions_table.c.id == user.session_id))).first()
     if session is None:
-        await conn.execute(insert(SessionRow), [_session_row(user)])
+        await conn.execute(insert(sessions_table), [_session_row(user)])
     else:
-        await conn.execute(update(SessionRow).where(SessionRow.id == user.session_id).values(revoked_at=None))
+        await conn.execute(update(sessions_table).where(sessions_table.c.id == user.session_id).values(revoked_at=None))

@@ -17,7 +17,7 @@ import copy
 from typing import Any
 
 from .load import Spec
-from .schema_fixes import iter_schemas
+from .operations import iter_schemas
 from .schemas import SCHEMA_PREFIX, schema_name
 
 # Keywords whose meaning the models lose (see the module docstring).

@@ -1,4 +1,5 @@
-"""Walking a spec: its operations in document order, their Python names, $ref chains and media type choice."""
+"""Walking a spec: its operations in document order, their Python names, $ref chains, the schemas nested in a
+schema, and media type choice."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ from .load import Spec, resolve_pointer
 from .naming import snake_case, unique
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# Keywords whose value is data, never a schema.
+_DATA = frozenset({"example", "examples", "default", "enum", "const"})
+# Keywords whose value maps names to schemas (a property may be called `example`).
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,26 @@ def deref(spec: Spec, node: Any, *, limit: int = 64) -> Any:
         if seen > limit:
             raise KeyError("reference cycle")
     return node
+
+
+def iter_schemas(node: Any) -> Iterator[dict[str, Any]]:
+    """Yield `node` and every schema nested in it, not crossing `$ref`s (extensions and example data are not
+    searched)."""
+    if isinstance(node, list):
+        for item in node:
+            yield from iter_schemas(item)
+        return
+    if not isinstance(node, dict):
+        return
+    yield node
+    for key, value in node.items():
+        if key in _DATA or key.startswith("x-"):
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            for sub in value.values():
+                yield from iter_schemas(sub)
+        else:
+            yield from iter_schemas(value)
 
 
 def iter_operations(spec: Spec) -> Iterator[RawOperation]:

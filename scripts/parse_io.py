@@ -32,6 +32,7 @@ class FormField:
     many: bool = False
     wire: tuple[str, ...] = ()
     json: bool = False  # a multipart part holding an object, sent as JSON
+    nullable: bool = False  # a JSON part whose schema allows null (of an array of objects: the array's)
     check: Any = None  # an inline object part's JSON Schema (`json_checks`), and the component schemas it refers to
     check_refs: tuple[str, ...] = ()
 
@@ -215,6 +216,18 @@ def _is_object(schema: Any) -> bool:
     return "object" in kinds or (kind is None and ("properties" in schema or "additionalProperties" in schema))
 
 
+def _nullable(spec: Spec, schema: Any) -> bool:
+    """True when a schema allows null: 3.1's `type` list naming null (or `type: null`), 3.0's `nullable: true`; on
+    the node itself (3.1 allows keywords beside a `$ref`) or on its `$ref`'s target."""
+    for node in (schema, deref(spec, schema)):
+        if not isinstance(node, dict):
+            continue
+        kind = node.get("type")
+        if node.get("nullable") is True or kind == "null" or (isinstance(kind, list) and "null" in kind):
+            return True
+    return False
+
+
 def _is_array(schema: Any) -> bool:
     """True for `type: array` and for a type list naming array (3.1's nullable arrays)."""
     kind = schema.get("type") if isinstance(schema, dict) else None
@@ -248,9 +261,11 @@ def _field(
         # Each part of an array of objects is JSON, validated into the items' model.
         ref = items.get("$ref") if isinstance(items, dict) else None
         inner = renderer.model_ref(ref, where) if isinstance(ref, str) else "dict[str, Any]"
-        expr = f"list[{inner}]" if required else union([f"list[{inner}]", "None"])
-        check = None if isinstance(ref, str) else json_schema(resolved, openapi31=_openapi31(spec))
-        refs = () if check is None else tuple(sorted(closure(spec, resolved)))
+        if _nullable(spec, items):
+            inner = union([inner, "None"])
+        nullable = _nullable(spec, schema)
+        expr = f"list[{inner}]" if required and not nullable else union([f"list[{inner}]", "None"])
+        check, refs = _part_check(spec, resolved, isinstance(ref, str))
         return FormField(
             name,
             python_name,
@@ -262,19 +277,31 @@ def _field(
             (),
             many=True,
             json=True,
+            nullable=nullable,
             check=check,
             check_refs=refs,
         )
     if multipart and _is_object(resolved):
-        # An object part is JSON (its default Content-Type), validated into its model.
+        # An object part is JSON (its default Content-Type), validated into its model (an inline one was lifted to
+        # a model of its own, `schemas.prepare`, unless it is free-form: then a `dict[str, Any]`).
         ref = schema.get("$ref") if isinstance(schema, dict) else None
         expr = renderer.model_ref(ref, where) if isinstance(ref, str) else "dict[str, Any]"
-        expr = expr if required else union([expr, "None"])
-        # An inline object has no class of its own: its schema is checked as JSON Schema.
-        check = None if isinstance(ref, str) else json_schema(resolved, openapi31=_openapi31(spec))
-        refs = () if check is None else tuple(sorted(closure(spec, resolved)))
+        nullable = _nullable(spec, schema)
+        expr = expr if required and not nullable else union([expr, "None"])
+        check, refs = _part_check(spec, schema if isinstance(ref, str) else resolved, isinstance(ref, str))
         return FormField(
-            name, python_name, expr, expr, required, False, description, (), json=True, check=check, check_refs=refs
+            name,
+            python_name,
+            expr,
+            expr,
+            required,
+            False,
+            description,
+            (),
+            json=True,
+            nullable=nullable,
+            check=check,
+            check_refs=refs,
         )
     expr = renderer.type_of(schema, f"{where} field {name!r}", param=True)
     if not required:
@@ -283,6 +310,14 @@ def _field(
     many = _is_array(resolved)
     wire = renderer.wire_types(schema)
     return FormField(name, python_name, expr, expr, required, False, description, constraints, many=many, wire=wire)
+
+
+def _part_check(spec: Spec, schema: Any, modelled: bool) -> tuple[Any, tuple[str, ...]]:
+    """The JSON Schema check of an object part (or array of objects) and the component schemas it refers to: where
+    its model cannot enforce it all (`json_checks.needs_check`), and always for an object with no model of its own."""
+    if modelled and not needs_check(spec, schema):
+        return None, ()
+    return json_schema(schema, openapi31=_openapi31(spec)), tuple(sorted(closure(spec, schema)))
 
 
 def _status_key(status: str) -> tuple[int, str]:

@@ -11,8 +11,9 @@ from typing import Any
 import jinja2
 
 from .naming import pascal_case
-from .parse import Operation, Parameter, Tag
+from .parse import Operation, Tag
 from .parse_io import XML_TYPES, Alternative, FormField, Response
+from .parse_params import ObjectProperty, Parameter
 from .parse_security import Scope, SecurityScheme
 from .schemas import Models
 
@@ -81,11 +82,15 @@ def uses_checks(tag: Tag) -> bool:
     )
 
 
-def part_check(field: FormField, openapi31: bool) -> str:
-    """Return the annotation of an inline object part: its type, checked against its JSON Schema."""
-    draft = "2020-12" if openapi31 else "4"
-    checker = f"_rt.SchemaCheck({pyjson(field.check)}, _json_schemas.COMPONENTS, draft={draft!r})"
-    return f"Annotated[{field.route_type}, AfterValidator({checker}.conforms)]"
+def part_reader(field: FormField, openapi31: bool) -> str:
+    """Return the source of a form field's or multipart part's `_rt.Part(...)` (a JSON part's check included)."""
+    args = [pystr(field.python_name), pystr(field.name)]
+    flags = (("many", field.many), ("json", field.json), ("nullable", field.nullable))
+    args += [f"{flag}=True" for flag, on in flags if on]
+    if field.check is not None:
+        draft = "2020-12" if openapi31 else "4"
+        args.append(f"check=_rt.SchemaCheck({pyjson(field.check)}, _json_schemas.COMPONENTS, draft={draft!r})")
+    return f"_rt.Part({', '.join(args)})"
 
 
 def docstring(text: str, indent: int) -> str:
@@ -197,16 +202,21 @@ def param_reader(p: Parameter) -> str:
             args.append(f"explode={p.explode!r}")
         args.append(f"shape={pystr(p.shape)}")
         if p.props:
-            props = ", ".join(
-                f"_rt.Prop({pystr(name)}, {pylit(types)}{', many=True' if many else ''})"
-                for name, types, many in p.props
-            )
-            args.append(f"props=({props},)")
+            args.append(f"props=({', '.join(_prop_reader(prop) for prop in p.props)},)")
         if p.shape == "object" and p.required:
             args.append("required=True")
         if p.others:
             args.append(f"others=frozenset({pylit(p.others)})")
+        if not p.extra:
+            args.append("extra=False")
     return f"_rt.Param({', '.join(args)})"
+
+
+def _prop_reader(prop: ObjectProperty) -> str:
+    name = "None" if prop.name is None else pystr(prop.name)
+    many = ", many=True" if prop.many else ""
+    iso = f", format={pystr(prop.format)}" if prop.format else ""
+    return f"_rt.Prop({name}, {pylit(prop.types)}{many}{iso})"
 
 
 def _is_xml(media: str) -> bool:
@@ -291,7 +301,7 @@ def _environment() -> jinja2.Environment:
         pyjson=pyjson,
         body_check=body_check,
         uses_checks=uses_checks,
-        part_check=part_check,
+        part_reader=part_reader,
         docstring=docstring,
         status_int=status_int,
         response_adapter=response_adapter,

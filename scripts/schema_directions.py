@@ -18,32 +18,11 @@ from typing import Any
 
 from .load import Spec
 from .naming import escape_pointer, unique
-from .operations import deref, iter_operations
+from .operations import deref, iter_operations, iter_schemas
 
 SCHEMA_PREFIX = "#/components/schemas/"
-_DATA = frozenset({"example", "examples", "default", "enum", "const"})
-_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
 # (direction, the annotation relaxed there, suffix of the copy)
 _DIRECTIONS = (("request", "readOnly", "Input"), ("response", "writeOnly", "Output"))
-
-
-def _nodes(node: Any) -> Iterator[dict[str, Any]]:
-    """Every schema of a tree, not crossing `$ref`s (extensions and example data are not searched)."""
-    if isinstance(node, list):
-        for item in node:
-            yield from _nodes(item)
-        return
-    if not isinstance(node, dict):
-        return
-    yield node
-    for key, value in node.items():
-        if key in _DATA or key.startswith("x-"):
-            continue
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
-            for sub in value.values():
-                yield from _nodes(sub)
-        else:
-            yield from _nodes(value)
 
 
 def _target(node: dict[str, Any]) -> str | None:
@@ -54,7 +33,7 @@ def _target(node: dict[str, Any]) -> str | None:
 
 
 def _refs(schema: Any) -> set[str]:
-    return {name for node in _nodes(schema) if (name := _target(node)) is not None}
+    return {name for node in iter_schemas(schema) if (name := _target(node)) is not None}
 
 
 def _flagged(spec: Spec, node: dict[str, Any], flag: str, depth: int = 0) -> set[str]:
@@ -77,7 +56,7 @@ def _flagged(spec: Spec, node: dict[str, Any], flag: str, depth: int = 0) -> set
 
 def _relaxable(spec: Spec, schema: Any, flag: str) -> bool:
     """True when some `required` of the schema's tree (not crossing refs) names a `flag` property."""
-    for node in _nodes(schema):
+    for node in iter_schemas(schema):
         required = node.get("required")
         if isinstance(required, list) and set(map(str, required)) & _flagged(spec, node, flag):
             return True
@@ -86,7 +65,7 @@ def _relaxable(spec: Spec, schema: Any, flag: str) -> bool:
 
 def _relax(spec: Spec, schema: Any, flag: str) -> None:
     """Drop the `flag` properties from every `required` of the tree (in place)."""
-    for node in _nodes(schema):
+    for node in iter_schemas(schema):
         required = node.get("required")
         if isinstance(required, list):
             flagged = _flagged(spec, node, flag)
@@ -164,7 +143,7 @@ def _reached(schemas: dict[str, Any], holders: list[tuple[str, dict[str, Any]]])
 
 
 def _rewrite(schema: Any, renames: dict[str, str]) -> None:
-    for node in _nodes(schema):
+    for node in iter_schemas(schema):
         name = _target(node)
         if name is not None and renames.get(name, name) != name:
             node["$ref"] = SCHEMA_PREFIX + escape_pointer(renames[name])

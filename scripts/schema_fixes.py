@@ -11,16 +11,13 @@ and the types it maps too laxly are replaced in its output.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from typing import Any, TypeGuard
+
+from .operations import iter_schemas
 
 # RFC 3986 `URI` (absolute: a scheme, then only characters a URI may hold, `%` only as a percent-encoding).
 URI_PATTERN = r"^[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#\[\]]|%[0-9A-Fa-f]{2})*$"
 INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
-# Keywords whose value is data, never a schema.
-_DATA = frozenset({"example", "examples", "default", "enum", "const"})
-# Keywords whose value maps names to schemas (a property may be called `example`).
-_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
 FORMATS_MODULE = "_formats"
 _TYPES = {
     "date": "Date",
@@ -62,25 +59,6 @@ def _enum_member_edits(tree: ast.Module) -> list[tuple[int, int, int, str]]:
                 start = node.end_col_offset - len(node.attr.encode("utf-8"))
                 edits.append((node.lineno, start, node.end_col_offset, new))
     return edits
-
-
-def iter_schemas(node: Any) -> Iterator[dict[str, Any]]:
-    """Yield `node` and every schema nested in it (extensions and example data are not searched)."""
-    if isinstance(node, list):
-        for item in node:
-            yield from iter_schemas(item)
-        return
-    if not isinstance(node, dict):
-        return
-    yield node
-    for key, value in node.items():
-        if key in _DATA or key.startswith("x-"):
-            continue
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
-            for sub in value.values():
-                yield from iter_schemas(sub)
-        else:
-            yield from iter_schemas(value)
 
 
 def _is_integer(schema: dict[str, Any]) -> bool:
@@ -140,9 +118,13 @@ def rewrite_model_types(source: str, *, openapi31: bool) -> str:
         names["StrictInt"] = "Integer"
     tree = ast.parse(source)
     subscripted = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Subscript)}
-    edits: list[tuple[int, int, int, str]] = []
+    constrained = _constrained_integers(tree) if openapi31 else []
+    edits = _constrained_integer_edits(constrained)
+    rewritten = {id(node.slice.elts[0]) for node in constrained if isinstance(node.slice, ast.Tuple)}
     for node in ast.walk(tree):
         if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Load) or node.end_col_offset is None:
+            continue
+        if id(node) in rewritten:
             continue
         if node.id in names:
             edits.append((node.lineno, node.col_offset, node.end_col_offset, f"{FORMATS_MODULE}.{names[node.id]}"))
@@ -158,6 +140,34 @@ def rewrite_model_types(source: str, *, openapi31: bool) -> str:
         lines[lineno - 1] = _replace_utf8(line, start, end, text)
     body = _add_import("".join(lines), "from typing import Any")
     return _add_import(body, f"from .runtime import formats as {FORMATS_MODULE}")
+
+
+def _constrained_integers(tree: ast.Module) -> list[ast.Subscript]:
+    """Each `Annotated[StrictInt, ...]`: an integer with constraints (bounds, a description)."""
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "Annotated"
+        and isinstance(node.slice, ast.Tuple)
+        and isinstance(node.slice.elts[0], ast.Name)
+        and node.slice.elts[0].id == "StrictInt"
+    ]
+
+
+def _constrained_integer_edits(annotations: list[ast.Subscript]) -> list[tuple[int, int, int, str]]:
+    """`Annotated[StrictInt, Field(ge=1)]` becomes `Annotated[int, Field(ge=1), _formats.INTEGER]`: the marker last,
+    so that pydantic puts the bounds on its native int validator before the marker wraps it (placed first, as in
+    `Annotated[_formats.Integer, Field(ge=1)]`, Python functions would check the bounds: twice as slow)."""
+    edits = []
+    for node in annotations:
+        assert isinstance(node.slice, ast.Tuple)
+        first, last = node.slice.elts[0], node.slice.elts[-1]
+        assert first.end_col_offset is not None and last.end_lineno is not None and last.end_col_offset is not None
+        edits.append((first.lineno, first.col_offset, first.end_col_offset, "int"))
+        edits.append((last.end_lineno, last.end_col_offset, last.end_col_offset, f", {FORMATS_MODULE}.INTEGER"))
+    return edits
 
 
 def _replace_utf8(line: str, start: int, end: int, text: str) -> str:
@@ -181,6 +191,5 @@ __all__ = [
     "apply_format_bounds",
     "apply_uri_pattern",
     "fix_component_schemas",
-    "iter_schemas",
     "rewrite_model_types",
 ]

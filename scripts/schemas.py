@@ -1,4 +1,5 @@
-"""Stage 2: prepare component schemas (safe names, lifted inline bodies) and run datamodel-code-generator."""
+"""Stage 2: prepare component schemas (safe names; lifted inline bodies, object parameters and object parts) and run
+datamodel-code-generator."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from urllib.parse import unquote
 
 from .load import Spec
 from .naming import escape_pointer, is_pascal, pascal_case, unique, words
-from .operations import FORM, MULTIPART, deref, is_json, iter_operations, pick_media, python_names
+from .operations import FORM, MULTIPART, RawOperation, deref, is_json, iter_operations, pick_media, python_names
 from .schema_directions import split_directions
 from .schema_fixes import fix_component_schemas, rewrite_model_types
 
@@ -40,7 +41,8 @@ class Models:
 
 
 def prepare(spec: Spec) -> Spec:
-    """Return a copy of `spec` with PascalCase schema names and inline body/response objects lifted to components."""
+    """Return a copy of `spec` with PascalCase schema names, and the inline objects of bodies, responses, parameters
+    and multipart parts lifted to components."""
     out = copy.deepcopy(spec)
     schemas = out.setdefault("components", {}).setdefault("schemas", {})
     if not isinstance(schemas, dict):
@@ -94,6 +96,31 @@ def _rewrite_refs(node: Any, renames: dict[str, str]) -> None:
             _rewrite_refs(value, renames)
 
 
+def is_object(schema: Any) -> bool:
+    """True for an object schema: `type` object (or a type list naming it), or no type and (additional) properties."""
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return "object" in kinds or (kind is None and ("properties" in schema or "additionalProperties" in schema))
+
+
+def is_array(schema: Any) -> bool:
+    """True for `type: array` and for a type list naming array (3.1's nullable arrays)."""
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    return kind == "array" or (isinstance(kind, list) and "array" in kind)
+
+
+def _checked_object(schema: Any) -> bool:
+    """True for an inline object schema a class can enforce: it names properties (or required ones), merges
+    members, or limits the properties it does not name. A free-form object (`type: object` alone) stays a
+    `dict[str, Any]`: a class without fields would drop every key."""
+    if not isinstance(schema, dict) or "$ref" in schema or not is_object(schema):
+        return False
+    named = any(schema.get(k) for k in ("properties", "required", "allOf", "patternProperties"))
+    return named or schema.get("additionalProperties", True) not in (True, {})
+
+
 def needs_model(schema: Any) -> bool:
     """Return True when an inline schema needs a generated class (objects, merges, discriminated unions)."""
     if not isinstance(schema, dict) or "$ref" in schema:
@@ -107,7 +134,8 @@ def needs_model(schema: Any) -> bool:
 
 
 class _Lifter:
-    """Moves inline object schemas of bodies and responses into components.schemas under deterministic names."""
+    """Moves inline object schemas of bodies, responses, parameters and multipart parts into components.schemas
+    under deterministic names."""
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
@@ -136,6 +164,48 @@ class _Lifter:
                     else "Response" + "".join(w[:1].upper() + w[1:] for w in words(status))
                 )
                 self._lift_content(responses[status], base + suffix, body=False)
+        # After the bodies' and responses': the names those had before stay theirs. A parameter or a part shared by
+        # several operations (path-level, `components`, a `$ref`'d multipart schema) is named after the first one.
+        for raw in iter_operations(self.spec):
+            base = pascal_case(names[raw.path, raw.method])
+            self._lift_parameters(raw, base)
+            self._lift_parts(raw, base)
+
+    def _lift_parameters(self, raw: RawOperation, base: str) -> None:
+        """Object parameters with an inline schema become `<Op><Param>Parameter` (the operation's own parameters
+        win over the path-level ones of the same name and location, as in `parse_params`)."""
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for source in (raw.path_item.get("parameters") or [], raw.op.get("parameters") or []):
+            for node in source:
+                param = deref(self.spec, node)
+                if isinstance(param, dict) and isinstance(param.get("name"), str):
+                    merged[param["name"], str(param.get("in"))] = param
+        for (name, _), param in merged.items():
+            if _checked_object(param.get("schema")):
+                param["schema"] = self._lift(param["schema"], base + pascal_case(name, fallback="Param") + "Parameter")
+
+    def _lift_parts(self, raw: RawOperation, base: str) -> None:
+        """Object parts (and items of array parts) of a multipart body with an inline schema become
+        `<Op><Part>Part` (`...PartItem`), in the body's schema or the component it refers to."""
+        body = deref(self.spec, raw.op.get("requestBody"))
+        content: Any = body.get("content") if isinstance(body, dict) else None
+        media = pick_media(content)
+        if media is None or media.split(";", 1)[0].strip().lower() != MULTIPART or not isinstance(content[media], dict):
+            return
+        for holder in self._property_holders(content[media].get("schema")):
+            for name, sub in holder.items():
+                if _checked_object(sub) or (is_array(sub) and _checked_object(sub.get("items"))):
+                    holder[name] = self._lift(sub, base + pascal_case(str(name), fallback="Field") + "Part")
+
+    def _property_holders(self, schema: Any, depth: int = 0) -> list[dict[str, Any]]:
+        """The `properties` maps of an object schema and of its `allOf` members (refs followed)."""
+        schema = deref(self.spec, schema)
+        if not isinstance(schema, dict) or depth > 16:
+            return []
+        holders = [h for member in schema.get("allOf") or [] for h in self._property_holders(member, depth + 1)]
+        if isinstance(schema.get("properties"), dict):
+            holders.append(schema["properties"])
+        return holders
 
     def _liftable(self, holder: dict[str, Any]) -> bool:
         content: Any = holder.get("content")

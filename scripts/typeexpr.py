@@ -128,8 +128,11 @@ class TypeRenderer:
     def wire_types(self, schema: Any, *, depth: int = 0) -> tuple[str, ...]:
         """The JSON types a parameter's text (each item's, for an array) is read as before validation; () when
         the text itself is the value (strings, or schemas of no particular type). "iso" marks a date or time
-        string: its text is never a number (pydantic would read one as a Unix timestamp)."""
+        string: its text is never a number (pydantic would read one as a Unix timestamp); "no-fraction" an integer
+        of a 3.0 document, which `5.0` is not (Draft 4: no fraction part; 3.1's JSON Schema 2020-12 allows it)."""
         found = self._json_types(schema, depth, items=True)
+        if "integer" in found and not str(self.spec.get("openapi", "")).startswith("3.1."):
+            found.add("no-fraction")
         return tuple(sorted(found)) if found & {"integer", "number", "boolean", "null", "iso"} else ()
 
     def choices(self, schema: Any, *, depth: int = 0) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from generated.security import SCOPE_USERS_ADMIN
 from impl.app import create_app
 from impl.settings import DEFAULT_SCOPES, Settings
-from impl.tables import UserRow
+from impl.tables import users_table
 from tests.databases import empty_and_close, fresh_postgres_database, make_settings, migrate, require_postgres
 from tests.redis_server import RedisProcess
 from tests.users import (
@@ -43,6 +43,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         else:
             url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('db')) / 'test.db'}"
         # Alembic's env runs its own event loop: keep it off the test loop's thread.
+        migrate(url, "head")
+        yield url
+
+
+@pytest.fixture(scope="module")
+def postgres_database_url() -> Iterator[str]:
+    """A PostgreSQL database of the test module's own, migrated to head before anything uses it (servers the module
+    starts on it, say), dropped afterwards."""
+    require_postgres()
+    with fresh_postgres_database() as url:
         migrate(url, "head")
         yield url
 
@@ -89,8 +99,8 @@ async def admin(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[httpx.
     await sign_up(client, ADMIN)
     async with app.state.database.connect() as conn:
         await conn.execute(
-            update(UserRow)
-            .where(UserRow.email_key == ADMIN)
+            update(users_table)
+            .where(users_table.c.email_key == ADMIN)
             .values(scopes=sorted({*DEFAULT_SCOPES, SCOPE_USERS_ADMIN}))
         )
         await conn.commit()

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import os
-import re
 import secrets
 import shutil
 import socket
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-import asyncpg
 import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
 from sqlalchemy import delete
-from sqlalchemy.engine import make_url
 
+from bench.pgdb import connect as connect  # the tests' plain asyncpg connections, imported from here
+from bench.pgdb import fresh_database, name_pattern
 from impl.settings import Settings
-from impl.tables import Base
+from impl.tables import metadata
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The server, and a maintenance database the tests only connect to: every run (and every xdist worker) creates
@@ -31,7 +28,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 # `test_<pid>_<random>`: only names of this shape are ever dropped by a later run's clean-up (also a PostgreSQL
 # regular expression).
-RUN_DATABASE_NAME = re.compile(r"^test_[0-9]+_[0-9a-f]{8}$")
+RUN_PREFIX = "test"
+RUN_DATABASE_NAME = name_pattern(RUN_PREFIX)
 
 
 def postgres_reachable(host: str = "127.0.0.1", port: int = 5432) -> bool:
@@ -102,66 +100,17 @@ def migrate(database_url: str, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
-@contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """A new empty database on the test server, dropped (with FORCE) when the block ends.
-
-    The connection that creates it carries the database's name as its application_name until then, so a database
-    no session is named after belongs to a run killed before its teardown: the next run drops it, nothing leaks.
-    """
-    name = f"test_{os.getpid()}_{secrets.token_hex(4)}"
-    # Its own loop: callers are sync fixtures (Alembic runs its own loop too), and the connection must outlive
-    # one `asyncio.run` because it marks the database as in use for exactly as long as it is open.
-    loop = asyncio.new_event_loop()
-    try:
-        guard = loop.run_until_complete(connect(POSTGRES_SERVER_URL, application_name=name))
-        try:
-            loop.run_until_complete(_drop_abandoned_databases(guard))
-            # template0: CREATE DATABASE fails while anyone is connected to its template, and template1 may be busy.
-            loop.run_until_complete(guard.execute(f'CREATE DATABASE "{name}" TEMPLATE template0'))
-            try:
-                yield make_url(POSTGRES_SERVER_URL).set(database=name).render_as_string(hide_password=False)
-            finally:
-                # FORCE: a live server thread's pool may still hold connections.
-                loop.run_until_complete(guard.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        finally:
-            loop.run_until_complete(guard.close())
-    finally:
-        loop.close()
-
-
-async def connect(url: str, *, application_name: str = "contract-api tests") -> asyncpg.Connection:
-    """A plain asyncpg connection to the database of a SQLAlchemy `postgresql+asyncpg://` URL."""
-    parts = make_url(url)
-    return await asyncpg.connect(
-        host=parts.host,
-        port=parts.port,
-        user=parts.username,
-        password=parts.password,
-        database=parts.database,
-        server_settings={"application_name": application_name},
-    )
-
-
-# A run database is abandoned when no session carries its name. One statement reads both catalogs: a database
-# visible to it was created before it started, so its creator's session (connected before that) is visible too.
-_ABANDONED = """
-SELECT datname FROM pg_database AS d
-WHERE datname ~ $1 AND NOT EXISTS (SELECT FROM pg_stat_activity AS a WHERE a.application_name = d.datname)
-"""
-
-
-async def _drop_abandoned_databases(conn: asyncpg.Connection) -> None:
-    """Drop the databases of runs that died without their teardown (killed, or the machine went down)."""
-    for (name,) in await conn.fetch(_ABANDONED, RUN_DATABASE_NAME.pattern):
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def fresh_postgres_database() -> AbstractContextManager[str]:
+    """A new empty database `test_<pid>_<random>` on the test server, dropped (with FORCE) when the block ends;
+    the databases of killed runs are dropped first (bench/pgdb.py says how they are recognised)."""
+    return fresh_database(POSTGRES_SERVER_URL, RUN_PREFIX)
 
 
 async def empty_and_close(app: FastAPI, *, empty: bool = True) -> None:
     """Delete every row the app wrote (children first, so foreign keys hold), then close its database."""
     if empty:
         async with app.state.database.connect() as conn:
-            for table in reversed(Base.metadata.sorted_tables):
+            for table in reversed(metadata.sorted_tables):
                 await conn.execute(delete(table))
             await conn.commit()
     await app.state.database.dispose()

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.processes import children
 from tests.contract.live_server import free_port
 
 # Debian's layout: /usr/lib/postgresql/<major>/bin; the newest major wins.
@@ -146,16 +147,7 @@ class PostgresCluster:
 
     def _processes(self) -> list[int]:
         postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
-        children = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                # Fields after the parenthesised command name: state, then the parent's pid.
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue  # the process ended while we looked
-            if int(fields[1]) == postmaster:
-                children.append(int(stat.parent.name))
-        return [postmaster, *children]
+        return [postmaster, *children(postmaster)]
 
     @property
     def running(self) -> bool:

@@ -18,9 +18,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.processes import ROOT, TopologyError
 from bench.soak.ledger import Ledger
 from bench.soak.verify import Check, KillWindow, client_checks, connection_checks, ledger_checks
-from bench.topology import DEFAULT_POSTGRES_URL, ROOT, Topology, TopologyError, fresh_database, migrate
+from bench.topology import DEFAULT_POSTGRES_URL, Topology, fresh_database, migrate
 
 MIB = 1024 * 1024
 # Every virtual user reaches the app from 127.0.0.1 through HAProxy: one client address for all of them, so the

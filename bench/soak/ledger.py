@@ -48,9 +48,12 @@ class Ledger:
     run: str
     accounts: dict[str, int] = field(default_factory=dict)  # e-mail -> user id
     items: dict[int, ItemRecord] = field(default_factory=dict)
-    # Markers of creates whose outcome the client never learned (retries exhausted): present at most once.
+    # Markers of items whose state the client never learned (retries ran out, or an answer off-contract): each
+    # present at most once, nothing more claimed.
     uncertain_markers: list[str] = field(default_factory=list)
     acknowledged: dict[str, int] = field(default_factory=dict)  # kind of write -> count
+    # Acknowledged writes whose own answer was lost, proven applied on retry: kind and evidence -> count.
+    resolved: dict[str, int] = field(default_factory=dict)
     reads: int = 0
     stale_reads: list[str] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
@@ -64,6 +67,9 @@ class Ledger:
 
     def acknowledge(self, kind: str) -> None:
         self.acknowledged[kind] = self.acknowledged.get(kind, 0) + 1
+
+    def resolve(self, kind: str) -> None:
+        self.resolved[kind] = self.resolved.get(kind, 0) + 1
 
     def count_status(self, status: int) -> None:
         key = str(status)

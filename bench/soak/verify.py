@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bench.pgdb import connect
+from bench.processes import local_tcp_ports
 from bench.soak.ledger import Ledger
-from bench.topology import Topology, connect, local_tcp_ports
+from bench.topology import Topology
 from impl.etags import make_etag
 
 # Pool of one worker (impl/db_pooled.py): pool_size + max_overflow.
@@ -112,7 +114,7 @@ async def ledger_checks(database_url: str, ledger: Ledger) -> list[Check]:
             creates <= keys <= creates + len(ledger.uncertain_markers),
         ),
         Check(
-            "writes of unknown outcome (retries ran out)",
+            "writes of unknown outcome (given up)",
             str(len(ledger.uncertain_markers)),
             not ledger.uncertain_markers,
         ),
@@ -151,6 +153,11 @@ def client_checks(ledger: Ledger, window: KillWindow) -> list[Check]:
             "stale reads (a read missing an acknowledged write)",
             f"{len(ledger.stale_reads)}{_first(ledger.stale_reads)}",
             not ledger.stale_reads,
+        ),
+        Check(
+            "writes whose answer was lost, found applied on retry",
+            _breakdown(ledger.resolved) if ledger.resolved else "0",
+            True,
         ),
         Check("refreshes whose answer was lost (family revoked, logged in again)", str(ledger.refresh_lost), True),
     ]

@@ -49,6 +49,15 @@ def _field_value(result: object, name: str) -> object:
     return None
 
 
+def _has_defaults(schema: object) -> bool:
+    """Whether any field anywhere in a pydantic core schema has a default (so that a value can be left unset)."""
+    if isinstance(schema, dict):
+        return schema.get("type") == "default" or any(_has_defaults(value) for value in schema.values())
+    if isinstance(schema, list | tuple):
+        return any(_has_defaults(value) for value in schema)
+    return False
+
+
 class Responder:
     """Renders results of one operation: JSON through a prebuilt adapter, no content, or a Download."""
 
@@ -62,6 +71,8 @@ class Responder:
     ) -> None:
         self._operation = operation
         self._adapter = adapter
+        # `exclude_unset` costs ~5 us on a page of 20 items and changes nothing where no field has a default.
+        self._exclude_unset = adapter is not None and _has_defaults(adapter.core_schema)
         self._media_type = media_type
         self._location = location
 
@@ -87,7 +98,7 @@ class Responder:
                 raise TypeError(f"{operation.operation_id}: expected a Download or None, got {type(result).__name__}")
             response = Response(status_code=status, headers=headers)
         else:
-            body = self._adapter.dump_json(result, by_alias=True, exclude_unset=True)
+            body = self._adapter.dump_json(result, by_alias=True, exclude_unset=self._exclude_unset)
             response = Response(body, status_code=status, media_type=self._media_type, headers=headers)
         for c in ctx.cookies:
             response.set_cookie(

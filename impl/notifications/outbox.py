@@ -29,13 +29,12 @@ from impl.db import Database, DbConnection
 from impl.middleware import request_id_var
 from impl.notifications.senders import Email, EmailSender
 from impl.settings import Settings
-from impl.tables import NotificationOutboxRow, table_of
+from impl.tables import notification_outbox_table as _outbox
 
 logger = logging.getLogger(__name__)
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 _ERROR_LENGTH = 500
-_outbox = table_of(NotificationOutboxRow)
 _CONTENT = (_outbox.c.id, _outbox.c.recipient, _outbox.c.subject, _outbox.c.body, _outbox.c.request_id)
 _INSERT = insert(_outbox)
 # The first attempt belongs to whoever accepted the row (it was written already leased): no due check.

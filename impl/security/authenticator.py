@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +18,8 @@ from impl.compiled import Query
 from impl.db import Database
 from impl.problems import Forbidden, Unauthorized
 from impl.security.tokens import AccessClaims, InvalidToken, TokenCodec, hash_secret
-from impl.tables import SessionRow, UserRow, table_of
+from impl.tables import sessions_table as _sessions
+from impl.tables import users_table as _users
 
 Via = Literal["bearer", "cookie"]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -45,11 +47,15 @@ CSRF_HEADER = _declared(SCHEME_COOKIE_SESSION.extensions.get("x-csrf-header"), "
 # How each security scheme of the contract presents its credentials; unknown kinds never match (fail closed).
 SCHEME_VIA: dict[str, Via] = {name: via for name, scheme in SCHEMES.items() if (via := _via(scheme)) is not None}
 
-_users = table_of(UserRow)
-_sessions = table_of(SessionRow)
 # Every authenticated request runs this: a compiled-once Query (impl/compiled.py).
 _ACCOUNT = Query(
-    select(_users.c.is_active, _users.c.scopes, _sessions.c.id.label("session_id"), _sessions.c.revoked_at)
+    select(
+        _users.c.is_active,
+        _users.c.scopes,
+        _sessions.c.id.label("session_id"),
+        _sessions.c.revoked_at,
+        _sessions.c.expires_at,
+    )
     .select_from(
         _users.outerjoin(_sessions, and_(_sessions.c.id == bindparam("sid"), _sessions.c.user_id == _users.c.id))
     )
@@ -185,14 +191,17 @@ class TokenAuthenticator:
             raise Unauthorized("the access token is invalid or expired", invalid_token=True) from exc
 
     async def _current_scopes(self, claims: AccessClaims) -> frozenset[str]:
-        """The token's scopes still granted to an active account whose session is not revoked."""
+        """The token's scopes still granted to an active account whose session is neither revoked nor expired."""
         async with self._database.connect() as conn:
             rows = await conn.fetch(_ACCOUNT, {"uid": int(claims.subject), "sid": claims.session_id})
         if not rows or not rows[0][0]:
             raise Unauthorized("the account of this token no longer exists", invalid_token=True)
-        _, scopes, session_id, revoked_at = rows[0]
+        _, scopes, session_id, revoked_at, expires_at = rows[0]
         if session_id is None or revoked_at is not None:
             raise Unauthorized("this session has ended", invalid_token=True)
+        # Past its absolute lifetime a session is refused like a revoked one, whatever the token's own `exp` says.
+        if expires_at <= dt.datetime.now(dt.UTC):
+            raise Unauthorized("this session has expired", invalid_token=True)
         return claims.scopes & frozenset(scopes)
 
 

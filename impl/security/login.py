@@ -12,9 +12,8 @@ from impl.security.emails import email_key
 from impl.security.passwords import PasswordHasher
 from impl.security.ratelimit import AttemptLimiter, Quota, reserve_or_refuse
 from impl.settings import Settings
-from impl.tables import UserRow, table_of
+from impl.tables import users_table as _users
 
-_users = table_of(UserRow)
 _BY_EMAIL = select(_users.c.id, _users.c.password_hash, _users.c.is_active, _users.c.scopes).where(
     _users.c.email_key == bindparam("email_key")
 )

@@ -1,4 +1,5 @@
-"""Login sessions and their rotating refresh tokens: one family per login, single-use tokens, theft detection."""
+"""Login sessions and their rotating refresh tokens: one family per login, single-use tokens, theft detection, and
+an absolute lifetime (SESSION_MAX_AGE_SECONDS) that no refresh extends and no token outlives."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ from sqlalchemy import bindparam, insert, select, update
 from impl.db import DbConnection
 from impl.problems import OAuthError
 from impl.security.tokens import hash_secret, new_secret
-from impl.tables import RefreshTokenRow, SessionRow, UserRow, table_of
+from impl.tables import refresh_tokens_table as _refresh
+from impl.tables import sessions_table as _sessions
+from impl.tables import users_table as _users
 
-_sessions = table_of(SessionRow)
-_refresh = table_of(RefreshTokenRow)
-_users = table_of(UserRow)
 _OPEN = insert(_sessions)
 _ISSUE = insert(_refresh)
 _LOOKUP = (
@@ -27,6 +27,7 @@ _LOOKUP = (
         _sessions.c.user_id,
         _sessions.c.scope,
         _sessions.c.revoked_at,
+        _sessions.c.expires_at.label("session_expires_at"),
         _users.c.is_active,
         _users.c.scopes.label("account_scopes"),
     )
@@ -51,49 +52,73 @@ def _now() -> dt.datetime:
 
 
 @dataclass(frozen=True, slots=True)
+class Session:
+    """A login: the family its refresh tokens belong to, usable until `expires_at` however often it is refreshed."""
+
+    id: str
+    expires_at: dt.datetime
+
+    def lifetime(self, ttl_seconds: int, *, now: dt.datetime | None = None) -> int:
+        """`ttl_seconds`, cut to the whole seconds left of the session (at least 1): for the tokens it mints."""
+        left = int((self.expires_at - (now or _now())).total_seconds())
+        return max(1, min(ttl_seconds, left))
+
+
+@dataclass(frozen=True, slots=True)
 class Grant:
     """What a valid refresh token entitles its holder to: the session's scopes the account still has."""
 
     user_id: int
-    session_id: str
+    session: Session
     scope: frozenset[str]
 
 
 class SessionStore:
     """Sessions and refresh tokens over one connection; the caller commits."""
 
-    def __init__(self, conn: DbConnection, *, refresh_ttl_seconds: int) -> None:
+    def __init__(self, conn: DbConnection, *, refresh_ttl_seconds: int, max_age_seconds: int) -> None:
         self._conn = conn
         self._refresh_ttl = dt.timedelta(seconds=refresh_ttl_seconds)
+        self._max_age = dt.timedelta(seconds=max_age_seconds)
 
-    async def open(self, user_id: int, scope: frozenset[str]) -> str:
-        """A new session (token family) for `user_id`; returns its id."""
-        session_id = str(uuid.uuid4())
-        params = {"id": session_id, "user_id": user_id, "scope": " ".join(sorted(scope)), "created_at": _now()}
+    async def open(self, user_id: int, scope: frozenset[str]) -> Session:
+        """A new session (token family) for `user_id`, ending `max_age_seconds` from now."""
+        now = _now()
+        session = Session(id=str(uuid.uuid4()), expires_at=now + self._max_age)
+        params = {
+            "id": session.id,
+            "user_id": user_id,
+            "scope": " ".join(sorted(scope)),
+            "created_at": now,
+            "expires_at": session.expires_at,
+        }
         await self._conn.execute(_OPEN, params)
-        return session_id
+        return session
 
-    async def issue_refresh_token(self, session_id: str) -> str:
-        """A fresh single-use refresh token of the session; only its hash is stored."""
+    async def issue_refresh_token(self, session: Session) -> str:
+        """A fresh single-use refresh token of the session, expiring with it at the latest; only its hash is stored."""
         token = new_secret()
         now = _now()
         params = {
             "token_hash": hash_secret(token),
-            "session_id": session_id,
+            "session_id": session.id,
             "issued_at": now,
-            "expires_at": now + self._refresh_ttl,
+            "expires_at": min(now + self._refresh_ttl, session.expires_at),
         }
         await self._conn.execute(_ISSUE, params)
         return token
 
     async def redeem(self, refresh_token: str) -> Grant:
-        """Spend a refresh token. Reusing a spent one revokes its whole family (it was stolen or replayed)."""
+        """Spend a refresh token. Reusing a spent one revokes its whole family (it was stolen or replayed); a session
+        past its expiry is refused whatever its token says, like a revoked one (nothing of it can be stolen then)."""
         row = (await self._conn.execute(_LOOKUP, {"token_hash": hash_secret(refresh_token)})).one_or_none()
         if row is None or row.revoked_at is not None:
             raise OAuthError("invalid_grant", "the refresh token is invalid or revoked")
         if not row.is_active:
             raise OAuthError("invalid_grant", "the account is deactivated")
         now = _now()
+        if row.session_expires_at <= now:
+            raise OAuthError("invalid_grant", "the session has expired")
         if row.used_at is not None:
             await self._revoke_and_commit(row.session_id)
             raise OAuthError("invalid_grant", "the refresh token was already used; its session is revoked")
@@ -106,7 +131,8 @@ class SessionStore:
             await self._revoke_and_commit(row.session_id)
             raise OAuthError("invalid_grant", "the refresh token was already used; its session is revoked")
         scope = frozenset(row.scope.split()) & frozenset(row.account_scopes)
-        return Grant(user_id=row.user_id, session_id=row.session_id, scope=scope)
+        session = Session(id=row.session_id, expires_at=row.session_expires_at)
+        return Grant(user_id=row.user_id, session=session, scope=scope)
 
     async def revoke(self, session_id: str) -> None:
         """End a session: its refresh tokens and the access tokens naming it stop working."""

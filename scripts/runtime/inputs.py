@@ -47,8 +47,10 @@ class Param:
     props: tuple[Prop, ...] = ()
     # A required exploded object none of whose properties were sent is the empty object (then validated).
     required: bool = False
-    # The operation's other query parameters: the keys an exploded query object does not own.
+    # The operation's other query parameters: the keys an exploded query object does not own. `extra`: it takes
+    # the keys no parameter claims (False: only its own properties', which another exploded object takes).
     others: frozenset[str] = frozenset()
+    extra: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,8 @@ class Part:
     name: str
     many: bool = False
     json: bool = False  # an object part: its text is JSON
+    nullable: bool = False  # a JSON part whose schema allows null (for an array of objects: the array itself)
+    check: SchemaCheck | None = None  # a JSON part's schema, for what its model cannot enforce
 
 
 def media_type(request: Request) -> str:
@@ -106,7 +110,8 @@ def _styled(request: Request, param: Param, shape: Shape) -> object:
     # OpenAPI's defaults: `form` exploded for query and cookie, `simple` not exploded for path and header.
     explode = param.explode if param.explode is not None else param.location in ("query", "cookie")
     if param.location == "query":
-        return query_value(request, param.key, shape, param.style or "form", explode, param.props, param.others)
+        style = param.style or "form"
+        return query_value(request, param.key, shape, style, explode, param.props, param.others, param.extra)
     if param.location == "path":
         text = request.path_params.get(param.key)
         return path_value(text, param.key, shape, param.style or "simple", explode, param.props)
@@ -278,14 +283,15 @@ async def _form(request: Request, accepted: str) -> FormData:
         raise MalformedRequest(exc.detail) from None
 
 
-def _json_part(value: object) -> object:
-    """A JSON part's document (its text when it is not JSON: the model then refuses it)."""
+def _json_part(value: object, nullable: bool = True) -> object:
+    """A JSON part's document; its text when it is not JSON, or is `null` where the schema allows no null (the
+    model then refuses it: an optional part's None would read as absent)."""
     if isinstance(value, str):
         try:
             parsed: object = json.loads(value)
         except ValueError:
             return value
-        return parsed
+        return value if parsed is None and not nullable else parsed
     return value
 
 
@@ -298,6 +304,12 @@ class FormFields(Generic[M]):
         self._accepted = accepted
         self._where = {p.field: ("body", p.name) for p in parts}
         self.names = {p.field: p.name for p in parts}
+        # A JSON part is validated as a JSON body is (a date is a JSON string), before the model sees it.
+        self._json = {
+            p.field: (TypeAdapter[Any](model.model_fields[p.field].rebuild_annotation()), p.check)
+            for p in parts
+            if p.json
+        }
 
     async def read(self, request: Request) -> M:
         """The validated fields; a field sent empty is validated as sent, not taken as absent."""
@@ -308,16 +320,47 @@ class FormFields(Generic[M]):
                 values = form.getlist(part.name)
                 if values and part.json:
                     items = [_json_part(v) for v in values]
-                    # One part holding the whole array as JSON (`Content-Type: application/json`) is the array.
-                    raw[part.field] = items[0] if len(items) == 1 and isinstance(items[0], list) else items
+                    # One part holding the whole array as JSON (`Content-Type: application/json`) is the array, and
+                    # one `null` part the array's null where the schema allows it (else a one-item array).
+                    whole = len(items) == 1 and (isinstance(items[0], list) or (items[0] is None and part.nullable))
+                    raw[part.field] = items[0] if whole else items
                 elif values:
                     raw[part.field] = values
             elif part.name in form:
-                raw[part.field] = _json_part(form[part.name]) if part.json else form[part.name]
+                raw[part.field] = _json_part(form[part.name], part.nullable) if part.json else form[part.name]
+        errors = self._json_errors(raw)
+        failed = {error["loc"][:1] for error in errors}
         try:
-            return self._model.model_validate(raw)
+            fields = self._model.model_validate(raw)
         except ValidationError as exc:
-            raise _located(exc.errors(include_url=False, include_context=False), self._where) from None
+            # A JSON part already reported is not reported again as the model sees it.
+            more = [e for e in exc.errors(include_url=False, include_context=False) if e["loc"][:1] not in failed]
+            raise _located([*errors, *more], self._where) from None
+        if errors:
+            raise _located(errors, self._where)
+        return fields
+
+    def _json_errors(self, raw: dict[str, object]) -> list[dict[str, Any]]:
+        """The errors of the JSON parts in `raw`, each replaced there by its validated value; `loc` starts with
+        the field."""
+        errors: list[dict[str, Any]] = []
+        for field, (adapter, check) in self._json.items():
+            if field not in raw:
+                continue
+            document = raw[field]
+            try:
+                text = json.dumps(document)
+            except TypeError:
+                continue  # a file sent for a JSON part: the model refuses it
+            try:
+                raw[field] = adapter.validate_json(text)
+            except ValidationError as exc:
+                found = exc.errors(include_url=False, include_context=False)
+                errors.extend({**e, "loc": (field, *e["loc"])} for e in found)
+                continue
+            # What the model cannot say is checked on the document as sent, once the model accepted it.
+            errors.extend({**e, "loc": (field, *e["loc"])} for e in (check.errors(document) if check else ()))
+        return errors
 
 
 class FormModel(Generic[M, T]):

@@ -3,32 +3,44 @@
 Arrays and objects in every location: query `form` (exploded: repeated keys, or an object's properties as keys of
 their own; not exploded: `a,b` / `k,v,k2,v2`), `spaceDelimited`, `pipeDelimited` and `deepObject` (`obj[k]=v`);
 path `simple` (`a,b`), `label` (`.a.b`) and `matrix` (`;id=a,b` / `;id=a;id=b` / `;k=v`); header `simple` (`a,b`,
-objects `k,v` or exploded `k=v`); cookie `form` (`a,b`, `k,v`). An object's property values are read as their
-schema's JSON types (`formats.read_text`); array items are read by the parameter's own validator.
+objects `k,v` or exploded `k=v`); cookie `form` (`a,b`, `k,v`). An object's property values (those its schema
+does not name too, by its `additionalProperties` schema) are read as their schema's JSON types (`formats.read_text`),
+dates and times as a JSON body's strings are; array items are read by the parameter's own validator.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 
-from .formats import read_text
+from .formats import Date, DateTime, Time, read_text
 
 Shape = Literal["scalar", "array", "object"]
 _SEPARATORS = {"spaceDelimited": " ", "pipeDelimited": "|"}
+# The models take dates and times strictly (no Unix timestamps): from JSON strings, as in a JSON body.
+_ISO: dict[str, TypeAdapter[Any]] = {
+    "date": TypeAdapter(Date),
+    "date-time": TypeAdapter(DateTime),
+    "time": TypeAdapter(Time),
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Prop:
-    """A property of an object parameter: its name, the JSON types its text is read as, whether it is an array."""
+    """A property of an object parameter: its name (None: every property the others do not name, as its
+    `additionalProperties` schema says), the JSON types its text is read as, whether it is an array, and its
+    `format` when it is a date or time (`date`, `date-time`, `time`)."""
 
-    name: str
+    name: str | None
     types: tuple[str, ...] = ()
     many: bool = False
+    format: str = ""
 
 
 def _or_text(value: dict[str, object] | None, text: str) -> object:
@@ -49,18 +61,27 @@ def _pairs(items: Sequence[str], props: tuple[Prop, ...]) -> dict[str, object] |
 
 def _read(text: str, prop: Prop) -> object:
     try:
-        return read_text(text, prop.types)
+        value = read_text(text, prop.types)
     except PydanticCustomError:
         return text  # the model refuses it, naming the property
+    iso = _ISO.get(prop.format)
+    if iso is None or not isinstance(value, str):
+        return value
+    try:
+        return iso.validate_json(json.dumps(value))
+    except ValidationError:
+        return value  # as above
 
 
 def _typed(found: dict[str, list[str]], props: tuple[Prop, ...]) -> dict[str, object]:
-    """The object of the texts found per property name; names the schema does not know are kept as text (the
-    model then refuses them where `additionalProperties` says so)."""
-    known = {p.name: p for p in props}
+    """The object of the texts found per property name; names the schema does not know are read by the
+    `additionalProperties` schema's property, else kept as text (the model then refuses them where
+    `additionalProperties` says so)."""
+    known: dict[str | None, Prop] = {p.name: p for p in props}
+    rest = known.get(None)
     out: dict[str, object] = {}
     for name, texts in found.items():
-        prop = known.get(name)
+        prop = known.get(name, rest)
         if prop is None:
             out[name] = texts[0] if len(texts) == 1 else texts
         elif prop.many:
@@ -88,8 +109,10 @@ def query_value(
     explode: bool,
     props: tuple[Prop, ...],
     others: frozenset[str] = frozenset(),
+    extra: bool = True,
 ) -> object:
-    """The value of a query parameter (None when absent); `others`: the operation's other query parameters."""
+    """The value of a query parameter (None when absent); `others`: the operation's other query parameters;
+    `extra`: an exploded object takes the keys no parameter claims (else only its own properties')."""
     query = request.query_params
     if shape == "object":
         if style == "deepObject":
@@ -102,8 +125,12 @@ def query_value(
         if explode:
             # The object's properties are keys of their own: every key no other parameter of the operation
             # claims, a `deepObject`'s `name[k]` included (unknown ones stay, for a model without additional
-            # properties to refuse).
-            found = {name: query.getlist(name) for name in query if name.split("[", 1)[0] not in others}
+            # properties to refuse), unless another exploded object takes those.
+            if extra:
+                names = [name for name in query if name.split("[", 1)[0] not in others]
+            else:
+                names = [prop.name for prop in props if prop.name is not None and prop.name in query]
+            found = {name: query.getlist(name) for name in names}
             return _typed(found, props) if found else None
         text = query.get(key)
         return None if text is None else _or_text(_pairs(_split(text), props), text)

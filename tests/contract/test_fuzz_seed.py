@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from impl.tables import SessionRow, UserRow
+from impl.tables import sessions_table, users_table
 from scripts.fuzz_seed import ADMIN, FUZZ_USERS, MEMBER, reset, restore_fuzz_users, seed_users
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -23,21 +23,25 @@ async def test_restore_puts_back_a_deleted_a_deactivated_and_a_logged_out_fuzzin
         async with engine.begin() as conn:
             # What fuzzed requests can do: delete the member (and sign up someone else with its e-mail), deactivate
             # and re-scope the administrator, and end its session.
-            await conn.execute(delete(SessionRow).where(SessionRow.user_id == MEMBER.user_id))
-            await conn.execute(delete(UserRow).where(UserRow.id == MEMBER.user_id))
+            await conn.execute(delete(sessions_table).where(sessions_table.c.user_id == MEMBER.user_id))
+            await conn.execute(delete(users_table).where(users_table.c.id == MEMBER.user_id))
             squatter = {
                 "id": 5, "email": MEMBER.email, "email_key": MEMBER.email, "scopes": [], "password_hash": HASHED,
                 "is_active": True, "created_at": now, "updated_at": now,
             }  # fmt: skip
-            await conn.execute(insert(UserRow), [squatter])
-            await conn.execute(update(UserRow).where(UserRow.id == ADMIN.user_id).values(is_active=False, scopes=[]))
-            await conn.execute(update(SessionRow).where(SessionRow.id == ADMIN.session_id).values(revoked_at=now))
+            await conn.execute(insert(users_table), [squatter])
+            await conn.execute(
+                update(users_table).where(users_table.c.id == ADMIN.user_id).values(is_active=False, scopes=[])
+            )
+            await conn.execute(
+                update(sessions_table).where(sessions_table.c.id == ADMIN.session_id).values(revoked_at=now)
+            )
 
         await restore_fuzz_users(database_url, HASHED)
 
         async with engine.connect() as conn:
-            users = {row.id: row for row in (await conn.execute(select(UserRow.__table__))).all()}
-            sessions = {row.id: row for row in (await conn.execute(select(SessionRow.__table__))).all()}
+            users = {row.id: row for row in (await conn.execute(select(users_table))).all()}
+            sessions = {row.id: row for row in (await conn.execute(select(sessions_table))).all()}
         for user in FUZZ_USERS:
             assert users[user.user_id].is_active and set(users[user.user_id].scopes) == user.scopes
             assert users[user.user_id].email == user.email

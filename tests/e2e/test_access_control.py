@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from impl.settings import DEFAULT_SCOPES
-from impl.tables import UserRow
+from impl.tables import users_table
 from tests.users import ADMIN, BOB, PASSWORD, token_response
 
 PROBLEM = "application/problem+json"
@@ -161,7 +161,7 @@ async def test_revoked_admin_scope_stops_working_for_existing_tokens(app: FastAP
     assert (await admin.get("/users")).status_code == 200
     async with app.state.database.connect() as conn:
         await conn.execute(
-            update(UserRow).where(UserRow.email_key == ADMIN).values(scopes=["items:read", "items:write"])
+            update(users_table).where(users_table.c.email_key == ADMIN).values(scopes=["items:read", "items:write"])
         )
         await conn.commit()
     # The token still says users:admin, but the account's current grants win.

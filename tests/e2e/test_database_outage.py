@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -166,6 +166,24 @@ async def _live_app(url: str, **overrides: object) -> AsyncIterator[FastAPI]:
         await empty_and_close(app)
 
 
+class Live(NamedTuple):
+    """An app serving on the database, an anonymous client of it, and alice's world and token."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+    world: World
+    token: str
+
+
+@contextlib.asynccontextmanager
+async def _populated_app(url: str, **overrides: object) -> AsyncIterator[Live]:
+    """`_live_app` with a client, and alice's world created while the database is up (the outage comes later)."""
+    async with _live_app(url, **overrides) as app:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+            world, token = await _populate(client, app)
+            yield Live(app, client, world, token)
+
+
 async def _traffic(app: FastAPI, token: str, world: World, stop: asyncio.Event) -> list[tuple[int, float]]:
     """Reads and writes in a loop until `stop`: (status, seconds) of each."""
     seen: list[tuple[int, float]] = []
@@ -185,58 +203,55 @@ async def _traffic(app: FastAPI, token: str, world: World, stop: asyncio.Event) 
 async def test_postgres_stopped_mid_traffic_answers_503_then_recovers_without_restart(
     cluster: PostgresCluster,
 ) -> None:
-    async with _live_app(cluster.url) as app:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            world, token = await _populate(client, app)
-            holding, resume = asyncio.Event(), asyncio.Event()
+    async with _populated_app(cluster.url) as (app, client, world, token):
+        holding, resume = asyncio.Event(), asyncio.Event()
 
-            async def borrower() -> None:
-                # A transaction open while the server goes away: its next statement must fail as unavailable.
-                async with app.state.database.connect() as conn:
+        async def borrower() -> None:
+            # A transaction open while the server goes away: its next statement must fail as unavailable.
+            async with app.state.database.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+                holding.set()
+                await resume.wait()
+                with pytest.raises(DatabaseUnavailable):
                     await conn.execute(text("SELECT 1"))
-                    holding.set()
-                    await resume.wait()
-                    with pytest.raises(DatabaseUnavailable):
-                        await conn.execute(text("SELECT 1"))
 
-            stop = asyncio.Event()
-            traffic = [asyncio.create_task(_traffic(app, token, world, stop)) for _ in range(3)]
-            held = asyncio.create_task(borrower())
-            await holding.wait()
-            await asyncio.sleep(0.2)  # traffic flowing
-            await asyncio.to_thread(cluster.stop)  # the loop keeps serving while the server shuts down
-            await asyncio.sleep(0.2)
-            resume.set()
-            stop.set()
-            async with asyncio.timeout(HANG_GUARD_SECONDS):
-                await held
-                observed = [entry for task in traffic for entry in await task]
-            statuses = {status for status, _ in observed}
-            assert statuses <= {200, 201, 503}, statuses
-            assert {200, 201} <= statuses and 503 in statuses, statuses
-            assert max(seconds for _, seconds in observed) < DOWN_BOUND_SECONDS
+        stop = asyncio.Event()
+        traffic = [asyncio.create_task(_traffic(app, token, world, stop)) for _ in range(3)]
+        held = asyncio.create_task(borrower())
+        await holding.wait()
+        await asyncio.sleep(0.2)  # traffic flowing
+        await asyncio.to_thread(cluster.stop)  # the loop keeps serving while the server shuts down
+        await asyncio.sleep(0.2)
+        resume.set()
+        stop.set()
+        async with asyncio.timeout(HANG_GUARD_SECONDS):
+            await held
+            observed = [entry for task in traffic for entry in await task]
+        statuses = {status for status, _ in observed}
+        assert statuses <= {200, 201, 503}, statuses
+        assert {200, 201} <= statuses and 503 in statuses, statuses
+        assert max(seconds for _, seconds in observed) < DOWN_BOUND_SECONDS
 
-            # Every operation that needs the database, while the server is down.
-            declared = _needing_database()
-            async with authenticated_client(app, token) as alice:
-                slowest = 0.0
-                for operation_id in declared:
-                    response, elapsed = await _timed(_request(alice, operation_id, world))
-                    slowest = max(slowest, elapsed)
-                    _assert_unavailable(response, elapsed, DOWN_BOUND_SECONDS, operation_id)
-                print(f"\nPostgreSQL down: {len(declared)} operations answered 503, slowest in {slowest * 1000:.0f} ms")
+        # Every operation that needs the database, while the server is down.
+        declared = _needing_database()
+        async with authenticated_client(app, token) as alice:
+            slowest = 0.0
+            for operation_id in declared:
+                response, elapsed = await _timed(_request(alice, operation_id, world))
+                slowest = max(slowest, elapsed)
+                _assert_unavailable(response, elapsed, DOWN_BOUND_SECONDS, operation_id)
+            print(f"\nPostgreSQL down: {len(declared)} operations answered 503, slowest in {slowest * 1000:.0f} ms")
 
-                await asyncio.to_thread(cluster.start)
-                ready, recovered = await _timed(client.get("/readyz"))
-                assert ready.status_code == 200, ready.text
-                print(f"PostgreSQL back: /readyz answered 200 {recovered * 1000:.0f} ms after the server started")
-                # Every pooled connection the server closed is replaced, under concurrency too.
-                answers = await asyncio.gather(
-                    *(alice.get(f"/items/{world.item_id}") for _ in range(12)),
-                    alice.post("/items", json={"name": "Baz", "price": 1}),
-                )
-                assert [r.status_code for r in answers] == [200] * 12 + [201]
+            await asyncio.to_thread(cluster.start)
+            ready, recovered = await _timed(client.get("/readyz"))
+            assert ready.status_code == 200, ready.text
+            print(f"PostgreSQL back: /readyz answered 200 {recovered * 1000:.0f} ms after the server started")
+            # Every pooled connection the server closed is replaced, under concurrency too.
+            answers = await asyncio.gather(
+                *(alice.get(f"/items/{world.item_id}") for _ in range(12)),
+                alice.post("/items", json={"name": "Baz", "price": 1}),
+            )
+            assert [r.status_code for r in answers] == [200] * 12 + [201]
 
 
 async def test_postgres_crashed_and_restarted_while_idle_serves_the_next_requests_at_once(
@@ -244,17 +259,13 @@ async def test_postgres_crashed_and_restarted_while_idle_serves_the_next_request
 ) -> None:
     # No request saw the outage, so nothing invalidated the pool: its connections are dead, and the pre-ping at
     # checkout must replace them rather than hand them out.
-    async with _live_app(cluster.url) as app:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            world, token = await _populate(client, app)
-            async with authenticated_client(app, token) as alice:
-                await asyncio.gather(*(alice.get(f"/items/{world.item_id}") for _ in range(4)))  # 4 pooled
-                await asyncio.to_thread(cluster.stop, "immediate")  # as a crash: no clean shutdown, recovery at start
-                await asyncio.to_thread(cluster.start)
-                async with asyncio.timeout(HANG_GUARD_SECONDS):
-                    answers = await asyncio.gather(*(alice.get(f"/items/{world.item_id}") for _ in range(4)))
-                assert [r.status_code for r in answers] == [200] * 4, [r.text for r in answers]
+    async with _populated_app(cluster.url) as (app, _, world, token), authenticated_client(app, token) as alice:
+        await asyncio.gather(*(alice.get(f"/items/{world.item_id}") for _ in range(4)))  # 4 pooled
+        await asyncio.to_thread(cluster.stop, "immediate")  # as a crash: no clean shutdown, recovery at start
+        await asyncio.to_thread(cluster.start)
+        async with asyncio.timeout(HANG_GUARD_SECONDS):
+            answers = await asyncio.gather(*(alice.get(f"/items/{world.item_id}") for _ in range(4)))
+        assert [r.status_code for r in answers] == [200] * 4, [r.text for r in answers]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -289,26 +300,23 @@ def test_every_operation_needing_the_database_declares_503() -> None:
 
 
 async def test_frozen_postgres_answers_503_within_the_timeouts_then_recovers(cluster: PostgresCluster) -> None:
-    async with _live_app(cluster.url, database_pool_timeout_seconds=1) as app:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            world, token = await _populate(client, app)
-            cluster.freeze()
-            try:
-                async with authenticated_client(app, token) as alice:
-                    # The first pays for the pooled connection's pre-ping, the others for a connect attempt.
-                    for operation_id in ("getItem", "createItem", "readCurrentUser", "createUser"):
-                        response, elapsed = await _timed(_request(alice, operation_id, world))
-                        _assert_unavailable(response, elapsed, FROZEN_BOUND_SECONDS, operation_id)
-                        print(f"\nfrozen PostgreSQL: {operation_id} answered 503 in {elapsed:.2f} s")
-                ready, elapsed = await _timed(client.get("/readyz"))
-                assert ready.status_code == 503 and elapsed < FROZEN_BOUND_SECONDS, ready.text
-            finally:
-                cluster.thaw()
+    async with _populated_app(cluster.url, database_pool_timeout_seconds=1) as (app, client, world, token):
+        cluster.freeze()
+        try:
+            async with authenticated_client(app, token) as alice:
+                # The first pays for the pooled connection's pre-ping, the others for a connect attempt.
+                for operation_id in ("getItem", "createItem", "readCurrentUser", "createUser"):
+                    response, elapsed = await _timed(_request(alice, operation_id, world))
+                    _assert_unavailable(response, elapsed, FROZEN_BOUND_SECONDS, operation_id)
+                    print(f"\nfrozen PostgreSQL: {operation_id} answered 503 in {elapsed:.2f} s")
             ready, elapsed = await _timed(client.get("/readyz"))
-            assert ready.status_code == 200, ready.text  # the first probe after the thaw: no restart, no retry
-            print(f"thawed: /readyz answered 200 in {elapsed * 1000:.0f} ms")
-            assert (await client.get(f"/items/{world.item_id}")).status_code == 200
+            assert ready.status_code == 503 and elapsed < FROZEN_BOUND_SECONDS, ready.text
+        finally:
+            cluster.thaw()
+        ready, elapsed = await _timed(client.get("/readyz"))
+        assert ready.status_code == 200, ready.text  # the first probe after the thaw: no restart, no retry
+        print(f"thawed: /readyz answered 200 in {elapsed * 1000:.0f} ms")
+        assert (await client.get(f"/items/{world.item_id}")).status_code == 200
 
 
 # --- SQLite ---------------------------------------------------------------------------------------------------
@@ -375,9 +383,8 @@ async def test_sqlite_locked_by_another_process_answers_503_within_the_busy_time
     sqlite_file: Path, lock: str
 ) -> None:
     busy_timeout_ms = 300
-    async with _live_app(f"sqlite+aiosqlite:///{sqlite_file}", sqlite_busy_timeout_ms=busy_timeout_ms) as app:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            world, token = await _populate(client, app)
+    url = f"sqlite+aiosqlite:///{sqlite_file}"
+    async with _populated_app(url, sqlite_busy_timeout_ms=busy_timeout_ms) as (app, _, world, token):
         locker = sqlite3.connect(sqlite_file, isolation_level=None)
         try:
             locker.execute(f"BEGIN {lock}")

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from impl.settings import Settings
-from impl.tables import FileRow
+from impl.tables import files_table
 from tests.databases import make_settings
 
 PROBLEM = "application/problem+json"
@@ -40,7 +40,7 @@ def _stored(storage_dir: Path) -> list[Path]:
 
 async def _rows(app: FastAPI) -> int:
     async with app.state.database.connect() as conn:
-        count: int = (await conn.execute(select(func.count()).select_from(FileRow))).scalar_one()
+        count: int = (await conn.execute(select(func.count()).select_from(files_table))).scalar_one()
     return count
 
 

@@ -26,7 +26,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from impl.middleware import SHUTDOWN_RETRY_AFTER_SECONDS
-from impl.tables import FileRow, table_of
+from impl.tables import files_table
 from tests.databases import REPO_ROOT, migrate
 from tests.processes import CHEAP_ACCOUNTS, ServerProcess
 from tests.users import ALICE, PASSWORD
@@ -92,7 +92,7 @@ async def _file_rows(database_url: str) -> int:
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as conn:
-            return int((await conn.execute(select(func.count()).select_from(table_of(FileRow)))).scalar_one())
+            return int((await conn.execute(select(func.count()).select_from(files_table))).scalar_one())
     finally:
         await engine.dispose()
 

@@ -18,13 +18,12 @@ from sqlalchemy.sql.base import Executable
 from impl.app import create_app
 from impl.housekeeping import Housekeeper
 from impl.settings import Settings
-from impl.tables import IdempotencyKeyRow, RefreshTokenRow, SessionRow, table_of
+from impl.tables import idempotency_keys_table as _keys
+from impl.tables import refresh_tokens_table as _refresh
+from impl.tables import sessions_table as _sessions
 from tests.databases import empty_and_close, make_settings
 from tests.users import ALICE, authenticated_client, sign_up, sign_up_and_get_token, token_response
 
-_keys = table_of(IdempotencyKeyRow)
-_sessions = table_of(SessionRow)
-_refresh = table_of(RefreshTokenRow)
 ITEM = {"name": "Foo", "price": 35.4}
 
 

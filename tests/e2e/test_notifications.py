@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from impl.app import create_app
 from impl.notifications.service import SUBJECT, Notifications
-from impl.tables import NotificationOutboxRow
+from impl.tables import notification_outbox_table
 from tests.databases import empty_and_close, make_settings
 from tests.mail import smtp_server
 from tests.users import ALICE, authenticated_client, get_token, sign_up, token_response
@@ -52,9 +53,9 @@ async def _alice(app: FastAPI, **token_extra: str) -> httpx.AsyncClient:
     )
 
 
-async def _rows(app: FastAPI) -> list[NotificationOutboxRow]:
+async def _rows(app: FastAPI) -> list[Row[Any]]:
     async with app.state.database.connect() as conn:
-        return list((await conn.execute(select(NotificationOutboxRow.__table__))).all())
+        return list((await conn.execute(select(notification_outbox_table))).all())
 
 
 async def test_send_notification_anonymous_is_401(client: httpx.AsyncClient, app: FastAPI) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from impl.notifications.queue import CONSUMER_GROUP
 from impl.notifications.service import SUBJECT
-from impl.tables import NotificationOutboxRow
+from impl.tables import notification_outbox_table
 from tests.databases import migrate
 from tests.mail import StallingServer, smtp_server
 from tests.processes import CHEAP_ACCOUNTS, ServerProcess, kill_group, process_environment, spawn
@@ -89,7 +89,7 @@ def _rows(database_url: str) -> list[tuple[str, str, int]]:
         engine = create_async_engine(database_url)
         try:
             async with engine.connect() as conn:
-                outbox = NotificationOutboxRow.__table__
+                outbox = notification_outbox_table
                 result = await conn.execute(select(outbox.c.id, outbox.c.status, outbox.c.attempts))
                 return [(row.id, row.status, row.attempts) for row in result]
         finally:

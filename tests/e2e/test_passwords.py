@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from impl.app import create_app
-from impl.tables import UserRow
+from impl.tables import users_table
 from tests.databases import empty_and_close, make_settings
 from tests.users import ALICE, BOB, PASSWORD, get_token, sign_up, token_response
 
@@ -45,7 +45,9 @@ async def _client(app: FastAPI, ip: str = "127.0.0.1") -> AsyncIterator[httpx.As
 
 async def _stored_hash(app: FastAPI, email: str) -> str:
     async with app.state.database.connect() as conn:
-        stored: str = (await conn.execute(select(UserRow.password_hash).where(UserRow.email_key == email))).scalar_one()
+        stored: str = (
+            await conn.execute(select(users_table.c.password_hash).where(users_table.c.email_key == email))
+        ).scalar_one()
     return stored
 
 

@@ -23,7 +23,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from impl.tables import IdempotencyKeyRow, ItemRow, table_of
+from impl.tables import idempotency_keys_table as _keys
+from impl.tables import items_table as _items
 from tests.databases import fresh_postgres_database, migrate, require_postgres
 from tests.processes import CHEAP_ACCOUNTS, ServerProcess
 from tests.users import ALICE, PASSWORD
@@ -36,7 +37,6 @@ UNREAD = 3
 # Killed once this many writes were acknowledged: the burst is well under way, every writer has requests in flight.
 KILL_AFTER_ACKNOWLEDGED = 80
 BURST_TIMEOUT = 60.0
-_items, _keys = table_of(ItemRow), table_of(IdempotencyKeyRow)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from impl.settings import DEFAULT_SCOPES
-from impl.tables import RefreshTokenRow
+from impl.tables import refresh_tokens_table
 from tests.users import ALICE, sign_up, token_response
 
 INVALID_TOKEN = 'Bearer error="invalid_token"'
@@ -127,7 +127,7 @@ async def test_expired_refresh_token_fails(app: FastAPI, client: httpx.AsyncClie
     tokens = await _login(client)
     async with app.state.database.connect() as conn:
         past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
-        await conn.execute(update(RefreshTokenRow).values(expires_at=past))
+        await conn.execute(update(refresh_tokens_table).values(expires_at=past))
         await conn.commit()
     _assert_oauth_error(await _refresh(client, tokens["refresh_token"]), "invalid_grant")
 

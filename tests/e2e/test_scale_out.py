@@ -23,10 +23,11 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from bench.topology import PIN_HEADER, SERVED_BY_HEADER, Topology, find_program
+from bench.haproxy import PIN_HEADER, SERVED_BY_HEADER
+from bench.processes import find_program
+from bench.topology import Topology
 from impl.security.authenticator import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from tests.databases import connect as connect_database
-from tests.databases import fresh_postgres_database, migrate, require_postgres
 from tests.mail import RecordingHandler, smtp_server
 from tests.users import PASSWORD
 
@@ -52,17 +53,8 @@ def mail() -> Iterator[tuple[int, RecordingHandler]]:
 
 
 @pytest.fixture(scope="module")
-def database_url() -> Iterator[str]:
-    """A database of this module's own, migrated once before any instance starts."""
-    require_postgres()
-    with fresh_postgres_database() as url:
-        migrate(url, "head")
-        yield url
-
-
-@pytest.fixture(scope="module")
 def topology(
-    database_url: str, mail: tuple[int, RecordingHandler], tmp_path_factory: pytest.TempPathFactory
+    postgres_database_url: str, mail: tuple[int, RecordingHandler], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Topology]:
     _require_haproxy()
     smtp_port, _ = mail
@@ -83,7 +75,7 @@ def topology(
         "NOTIFICATION_SWEEP_SECONDS": str(SWEEP_SECONDS),
         "NOTIFICATION_RETRY_BASE_SECONDS": str(SWEEP_SECONDS),
     }
-    with Topology(database_url, tmp_path_factory.mktemp("topology"), env=env, pinnable=True) as running:
+    with Topology(postgres_database_url, tmp_path_factory.mktemp("topology"), env=env, pinnable=True) as running:
         yield running
 
 

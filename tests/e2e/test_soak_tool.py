@@ -12,32 +12,21 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bench.processes import find_program
 from bench.soak.ledger import Failure, ItemRecord, Ledger
 from bench.soak.verify import Check, KillWindow, client_checks, ledger_checks
-from bench.topology import find_program
 from tests.databases import (
     POSTGRES_SERVER_URL,
     REPO_ROOT,
     connect,
-    fresh_postgres_database,
-    migrate,
     require_postgres,
 )
 
 RUN = "t3st01"
-
-
-@pytest.fixture(scope="module")
-def database_url() -> Iterator[str]:
-    require_postgres()
-    with fresh_postgres_database() as url:
-        migrate(url, "head")
-        yield url
 
 
 async def _insert_item(database_url: str, marker: str, *, name: str = "thing", price: float = 9.5) -> int:
@@ -69,36 +58,36 @@ PHANTOMS = "rows no client wrote"
 
 
 async def test_the_ledger_checks_pass_a_faithful_database_and_catch_lost_duplicated_and_phantom_writes(
-    database_url: str,
+    postgres_database_url: str,
 ) -> None:
     ledger = Ledger(run=RUN)
-    kept = await _insert_item(database_url, f"soak:{RUN}:u:1")
+    kept = await _insert_item(postgres_database_url, f"soak:{RUN}:u:1")
     ledger.items[kept] = _record(kept, f"soak:{RUN}:u:1")
     ledger.acknowledge("item creates")
-    conn = await connect(database_url)
+    conn = await connect(postgres_database_url)
     try:
         await conn.execute("INSERT INTO idempotency_keys (principal, key, request_hash, response, created_at)"
                            " VALUES ('1', 'k1', '', '{}', now())")  # fmt: skip
     finally:
         await conn.close()
-    faithful = _verdicts(await ledger_checks(database_url, ledger))
+    faithful = _verdicts(await ledger_checks(postgres_database_url, ledger))
     assert all(faithful.values()), faithful
 
     # Told "created", but the row is not there.
     ledger.items[10**9] = _record(10**9, f"soak:{RUN}:u:2")
-    assert not _verdicts(await ledger_checks(database_url, ledger))[MISSING]
+    assert not _verdicts(await ledger_checks(postgres_database_url, ledger))[MISSING]
     del ledger.items[10**9]
     # Told price 9.5, the database says otherwise.
     ledger.items[kept].price = 10.0
-    assert not _verdicts(await ledger_checks(database_url, ledger))[MISSING]
+    assert not _verdicts(await ledger_checks(postgres_database_url, ledger))[MISSING]
     ledger.items[kept].price = 9.5
     # A second row with the marker of one create: a duplicate.
-    await _insert_item(database_url, f"soak:{RUN}:u:1")
-    duplicated = _verdicts(await ledger_checks(database_url, ledger))
+    await _insert_item(postgres_database_url, f"soak:{RUN}:u:1")
+    duplicated = _verdicts(await ledger_checks(postgres_database_url, ledger))
     assert not duplicated[DUPLICATES] and not duplicated[MISSING]
     # A row of this run that no client was ever told about.
-    await _insert_item(database_url, f"soak:{RUN}:u:3")
-    assert not _verdicts(await ledger_checks(database_url, ledger))[PHANTOMS]
+    await _insert_item(postgres_database_url, f"soak:{RUN}:u:3")
+    assert not _verdicts(await ledger_checks(postgres_database_url, ledger))[PHANTOMS]
 
 
 def test_the_answer_checks_allow_only_failures_during_the_kill_that_a_retry_recovered() -> None:

@@ -20,7 +20,6 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
-from tests.databases import fresh_postgres_database, migrate, require_postgres
 from tests.processes import CHEAP_ACCOUNTS, ServerProcess
 from tests.services import REDIS_URL, require_redis
 from tests.users import ALICE, BOB, PASSWORD
@@ -32,21 +31,12 @@ PING_INTERVAL, PING_TIMEOUT = 1, 3
 
 
 @pytest.fixture(scope="module")
-def database() -> Iterator[str]:
-    """A PostgreSQL database of this module's own, migrated."""
-    require_postgres()
-    with fresh_postgres_database() as url:
-        migrate(url, "head")
-        yield url
-
-
-@pytest.fixture(scope="module")
-def worker_env(database: str) -> dict[str, str]:
+def worker_env(postgres_database_url: str) -> dict[str, str]:
     """What every worker of this module shares: the database, Redis and a channel of its own."""
     require_redis()
     return {
         **CHEAP_ACCOUNTS,
-        "DATABASE_URL": database,
+        "DATABASE_URL": postgres_database_url,
         "REDIS_URL": REDIS_URL,
         "EVENTS_CHANNEL": f"test-item-events:{uuid.uuid4().hex}",
     }

@@ -10,8 +10,13 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlencode
 
-from scripts.fidelity import FIXTURES, corpus
+import pytest
+
+from scripts.fidelity import FIXTURES, corpus, unsent_violation
 from tests.generator.helpers import REPO, SPECS
 
 _LINE = re.compile(
@@ -93,3 +98,75 @@ paths:
     assert code == 1, output
     assert lines["tags"]["accepted"] > 0, output
     assert "negative_data_rejection GET /tags -> 501" in output
+
+
+_DEEP = {
+    "openapi": "3.1.0",
+    "paths": {
+        "/search": {
+            "parameters": [{"name": "kind", "in": "query", "schema": {"type": "string"}}],
+            "get": {
+                "parameters": [
+                    {
+                        "name": "page",
+                        "in": "query",
+                        "style": "deepObject",
+                        "schema": {"$ref": "#/components/schemas/Page"},
+                    },
+                    {"name": "opts", "in": "query", "schema": {"$ref": "#/components/schemas/Page"}},
+                ],
+            },
+        }
+    },
+    "components": {
+        "schemas": {
+            "Page": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"offset": {"type": "integer", "minimum": 0}},
+            }
+        }
+    },
+}
+_EXTRA_PAGE = (
+    "Invalid data should have been rejected / Invalid component: parameter `page` in query - violates "
+    "`additionalProperties` at /properties/page"
+)
+
+
+def _case(query: dict[str, Any]) -> Any:
+    return SimpleNamespace(query=query, operation=SimpleNamespace(path="/search", method="GET"))
+
+
+def _sent(pairs: list[tuple[str, Any]]) -> str:
+    return "http://localhost/search?" + urlencode(pairs)
+
+
+@pytest.mark.parametrize("empty", [[], {}])
+def test_a_deep_object_invalid_only_by_a_key_never_sent_is_no_finding(empty: object) -> None:
+    # Schemathesis' `page[x]: []` (or `{}`) puts nothing on the wire: the stub saw `page[offset]=5` only.
+    case = _case({"kind": "a", "page[offset]": 5, "page[x]": empty})
+    assert unsent_violation(_DEEP, _EXTRA_PAGE, case, _sent([("kind", "a"), ("page[offset]", 5)]))
+
+
+@pytest.mark.parametrize(
+    ("query", "sent", "reason"),
+    [
+        # The additional property was sent: a real finding.
+        ({"page[offset]": 5, "page[x]": 1}, [("page[offset]", 5), ("page[x]", 1)], _EXTRA_PAGE),
+        # A key was dropped, but what was sent is invalid too.
+        ({"page[offset]": -1, "page[x]": []}, [("page[offset]", -1)], _EXTRA_PAGE),
+        # Everything generated was sent.
+        ({"page[offset]": -1}, [("page[offset]", -1)], _EXTRA_PAGE.replace("additionalProperties", "minimum")),
+        # Not a deepObject parameter, or not the one the case is invalid by.
+        ({"offset": 5, "x": []}, [("offset", 5)], _EXTRA_PAGE.replace("`page`", "`opts`")),
+        (
+            {"kind": [], "page[x]": []},
+            [],
+            _EXTRA_PAGE.replace("parameter `page` in query", "parameter `kind` in query"),
+        ),
+        ({"page[x]": []}, [], _EXTRA_PAGE.replace("in query", "in header")),
+    ],
+)
+def test_a_finding_on_what_was_sent_stays(query: dict[str, Any], sent: list[tuple[str, Any]], reason: str) -> None:
+    assert not unsent_violation(_DEEP, reason, _case(query), _sent(sent))

@@ -338,3 +338,97 @@ def test_parse_does_not_mutate_the_loaded_spec() -> None:
     before = copy.deepcopy(spec)
     parse_inline(spec)
     assert spec == before
+
+
+def test_parse_unclaimed_query_keys_go_to_the_exploded_objects_that_accept_them_most_freely() -> None:
+    def obj(extra: Any, prop: str) -> dict[str, Any]:
+        return {"type": "object", "properties": {prop: {"type": "integer"}}, "additionalProperties": extra}
+
+    def claims(*schemas: dict[str, Any]) -> list[tuple[str, tuple[str, ...], bool]]:
+        params = [{"name": f"o{i}", "in": "query", "schema": s} for i, s in enumerate(schemas)]
+        params.append({"name": "q", "in": "query", "schema": {"type": "string"}})
+        op = only_operation(inline_spec({"/x": {"get": {"parameters": params, "responses": OK}}}))
+        return [(p.name, p.others, p.extra) for p in op.parameters if p.name != "q"]
+
+    # Closed beside open: the closed one reads its own properties only, the open one everything else.
+    assert claims(obj(False, "a"), obj(True, "b")) == [("o0", (), False), ("o1", ("a", "o0", "q"), True)]
+    # A schema for additional properties is less free than none; a closed object alone still sees unknown keys.
+    assert claims(obj({"type": "integer"}, "a"), obj({}, "b"))[0] == ("o0", (), False)
+    assert claims(obj(False, "a"), obj(False, "b")) == [("o0", ("b", "o1", "q"), True), ("o1", ("a", "o0", "q"), True)]
+
+
+@pytest.mark.parametrize(("version", "wire"), [("3.1.0", ("integer",)), ("3.0.3", ("integer", "no-fraction"))])
+def test_parse_integer_param_text_with_a_fraction_part_is_no_integer_in_3_0(
+    version: str, wire: tuple[str, ...]
+) -> None:
+    params = [{"name": "n", "in": "query", "schema": {"type": "integer"}}]
+    spec = {**inline_spec({"/x": {"get": {"parameters": params, "responses": OK}}}), "openapi": version}
+    assert only_operation(spec).parameters[0].wire == wire
+
+
+def test_parse_inline_object_parameters_and_parts_are_lifted_to_named_models_free_form_ones_are_not() -> None:
+    window = {"type": "object", "properties": {"w": {"type": "integer"}, "at": {"type": "string", "format": "date"}}}
+    counts = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "integer"}}}
+    shared = {"name": "shared", "in": "query", "style": "deepObject", "schema": window}
+    note = {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}
+    parts = {"type": "object", "properties": {"note": note, "notes": {"type": "array", "items": note}}}
+    spec = inline_spec(
+        {
+            "/x/{at}": {
+                "parameters": [{"name": "at", "in": "path", "required": True, "schema": window}],
+                "post": {
+                    "operationId": "makeThing",
+                    "parameters": [
+                        {"name": "X-Window", "in": "header", "schema": window},
+                        {"name": "counts", "in": "query", "style": "deepObject", "schema": counts},
+                        {"name": "free", "in": "cookie", "schema": {"type": "object"}},
+                        {"$ref": "#/components/parameters/Shared"},
+                    ],
+                    "requestBody": {"content": {"multipart/form-data": {"schema": parts}}},
+                    "responses": OK,
+                },
+                "get": {"operationId": "getThing", "parameters": [{"$ref": "#/components/parameters/Shared"}]},
+            }
+        },
+        parameters={"Shared": shared},
+    )
+    spec["paths"]["/x/{at}"]["get"]["responses"] = OK
+    tags = parse_inline(spec)
+    make, get = sorted(tags[0].operations, key=lambda o: o.python_name)[::-1]
+    types = {p.name: p.type_expr for p in make.parameters}
+    assert types == {
+        "at": "models.GetThingAtParameter",
+        "X-Window": "models.MakeThingXWindowParameter | None",
+        "counts": "models.MakeThingCountsParameter | None",
+        "free": "dict[str, Any] | None",
+        # Shared by two operations: named after the first one walked (paths in order, then get, put, post, ...).
+        "shared": "models.GetThingSharedParameter | None",
+    }
+    assert [p.type_expr for p in get.parameters] == [
+        "models.GetThingAtParameter",
+        "models.GetThingSharedParameter | None",
+    ]
+    props = {p.name: p.props for p in make.parameters}
+    assert [(q.name, q.types, q.many, q.format) for q in props["X-Window"]] == [
+        ("w", ("integer",), False, ""),
+        ("at", ("iso", "string"), False, "date"),
+    ]
+    assert [(q.name, q.types, q.many) for q in props["counts"]] == [(None, ("integer",), True)]
+    assert make.body is not None
+    fields = {f.name: (f.route_type, f.check) for f in make.body.fields}
+    assert fields == {
+        "note": ("models.MakeThingNotePart | None", None),
+        "notes": ("list[models.MakeThingNotesPartItem] | None", None),
+    }
+
+
+def test_parse_a_part_model_its_class_cannot_fully_enforce_is_checked_by_its_json_schema_too() -> None:
+    shape = {"oneOf": [{"type": "object", "required": ["r"]}, {"type": "object", "required": ["s"]}]}
+    parts = {"type": "object", "properties": {"shape": {"$ref": "#/components/schemas/Shape"}}}
+    body = {"content": {"multipart/form-data": {"schema": parts}}}
+    op = only_operation(
+        inline_spec({"/x": {"post": {"requestBody": body, "responses": OK}}}, {"Shape": {"type": "object", **shape}})
+    )
+    assert op.body is not None
+    (field,) = op.body.fields
+    assert field.check == {"$ref": "#/components/schemas/Shape"} and field.check_refs == ("Shape",)

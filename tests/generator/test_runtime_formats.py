@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-from pydantic import TypeAdapter, ValidationError
+from typing import Annotated
 
-from scripts.runtime.formats import Email
+import pytest
+from pydantic import Field, TypeAdapter, ValidationError
+
+from scripts.runtime.formats import INTEGER, Email, Integer
 from scripts.schema_fixes import rewrite_model_types
 
 _EMAIL = TypeAdapter(Email)
@@ -41,3 +43,52 @@ def test_models_use_the_runtime_email_type_not_pydantic_email_str() -> None:
     source = "from pydantic import BaseModel, EmailStr\n\n\nclass A(BaseModel):\n    email: EmailStr\n"
     out = rewrite_model_types(source, openapi31=True)
     assert "email: _formats.Email" in out and "from .runtime import formats as _formats" in out
+
+
+_BOUNDED = TypeAdapter(Annotated[int, Field(ge=1, le=2**63 - 1), INTEGER])
+_INTEGER = TypeAdapter(Integer)
+
+
+@pytest.mark.parametrize(("sent", "read"), [(5, 5), (606.0, 606), (1e2, 100), (2**63 - 1, 2**63 - 1)])
+def test_integer_takes_integral_numbers_as_ints(sent: object, read: int) -> None:
+    value = _BOUNDED.validate_python(sent)
+    assert value == read and type(value) is int
+    assert _BOUNDED.validate_json(str(sent)) == read
+
+
+def test_integer_without_bounds_takes_any_integral_number() -> None:
+    assert _INTEGER.validate_json("1e300") == int(1e300)
+
+
+@pytest.mark.parametrize("sent", [606.5, "5", True, None, float("nan"), float("inf")])
+def test_integer_refuses_fractions_strings_and_booleans(sent: object) -> None:
+    with pytest.raises(ValidationError) as raised:
+        _BOUNDED.validate_python(sent)
+    assert [e["type"] for e in raised.value.errors()] == ["int_type"]
+
+
+@pytest.mark.parametrize(
+    ("sent", "error"), [(0, "greater_than_equal"), (2**63, "less_than_equal"), (1e300, "less_than_equal")]
+)
+def test_integer_bounds_are_checked_natively_with_their_own_errors(sent: object, error: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        _BOUNDED.validate_python(sent)
+    assert [e["type"] for e in raised.value.errors()] == [error]
+    # In pydantic's int validator, not in Python functions around it.
+    bounded = _BOUNDED.core_schema["steps"][-1]
+    assert (bounded["type"], bounded["ge"], bounded["le"]) == ("int", 1, 2**63 - 1)
+    assert _BOUNDED.json_schema() == {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+
+
+def test_3_1_models_put_the_integer_marker_after_the_bounds() -> None:
+    source = (
+        "from pydantic import BaseModel, Field, StrictInt\n\n\nclass A(BaseModel):\n"
+        "    a: Annotated[StrictInt, Field(ge=1, description='n')]\n"
+        "    b: list[\n        Annotated[\n            StrictInt,\n            Field(le=9),\n        ]\n    ] | None\n"
+        "    c: StrictInt | None\n"
+    )
+    out = rewrite_model_types(source, openapi31=True)
+    assert "a: Annotated[int, Field(ge=1, description='n'), _formats.INTEGER]" in out
+    assert "Field(le=9), _formats.INTEGER," in out and "StrictInt" not in out.split("class A")[1]
+    assert "c: _formats.Integer | None" in out
+    assert rewrite_model_types(source, openapi31=False) == source  # 3.0: StrictInt as it is

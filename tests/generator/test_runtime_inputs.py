@@ -311,3 +311,45 @@ async def test_multipart_files_are_closed_however_the_handler_ends(failure: Base
     (body,) = seen
     # Spooled upload files left open would leak descriptors (and temp files) until garbage collection.
     assert body.file.file.closed and all(extra.file.closed for extra in body.extras or ())
+
+
+class _Point(BaseModel):
+    x: int
+
+
+class _JsonParts(BaseModel):
+    point: _Point | None = None
+    maybe: _Point | None
+    points: list[_Point] | None = None
+    track: list[_Point] | None = None
+    gaps: list[_Point | None] | None = None
+
+
+_JSON_PARTS = FormFields(
+    _JsonParts,
+    (
+        Part("point", "point", json=True),
+        Part("maybe", "maybe", json=True, nullable=True),
+        Part("points", "points", many=True, json=True),
+        Part("track", "track", many=True, json=True, nullable=True),
+        Part("gaps", "gaps", many=True, json=True),
+    ),
+    accepted=MULTIPART_MEDIA_TYPE,
+)
+
+
+async def test_multipart_json_part_null_is_none_only_where_the_schema_allows_null() -> None:
+    calls = Calls()
+    app = make_app(make_endpoint(make_op("POST"), calls, body=_JSON_PARTS))
+
+    def parts(**values: str) -> list[tuple[str, tuple[None, bytes, str]]]:
+        return [(name, (None, text.encode(), "application/json")) for name, text in values.items()]
+
+    answer = await send(app, "POST", "/things", files=parts(maybe="null", track="null", gaps="null"))
+    assert answer.status_code == 200, answer.text
+    assert calls.seen[0][2] == _JsonParts(maybe=None, track=None, gaps=[None])
+    # An optional part that is not nullable: `null` is refused, not read as absent.
+    problem = problem_of(await send(app, "POST", "/things", files=parts(maybe="null", point="null")), 422)
+    assert [e["loc"] for e in problem["errors"]] == [["body", "point"]]
+    problem = problem_of(await send(app, "POST", "/things", files=parts(maybe="null", points="null")), 422)
+    assert [e["loc"] for e in problem["errors"]] == [["body", "points", 0]]

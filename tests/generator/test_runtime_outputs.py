@@ -55,6 +55,39 @@ def test_responder_fills_location_from_the_result_fields_by_alias_under_the_root
     assert response.body == b'{"petId":5,"name":"Rex","status":"sold out"}'  # by alias, unset fields absent
 
 
+class _Owner(BaseModel):
+    name: str
+
+
+class _Listing(BaseModel):
+    owner: _Owner
+    pets: list[_Pet]  # a default two levels down: an unset field the dump must still leave out
+
+
+@pytest.mark.parametrize(
+    ("adapter", "value", "expected"),
+    [
+        (TypeAdapter(list[_Owner]), [_Owner(name="Ann")], b'[{"name":"Ann"}]'),
+        (
+            TypeAdapter(_Listing),
+            _Listing(owner=_Owner(name="Ann"), pets=[_Pet(petId=_Id(1), name="Rex")]),
+            b'{"owner":{"name":"Ann"},"pets":[{"petId":1,"name":"Rex"}]}',
+        ),
+    ],
+)
+def test_responder_leaves_unset_fields_out_at_any_depth(
+    adapter: TypeAdapter[object], value: object, expected: bytes
+) -> None:
+    op = make_op("GET", "/listing")
+    assert Responder(op, adapter).render(_ctx(op), "", value).body == expected
+
+
+def test_responder_skips_exclude_unset_only_for_types_without_defaults() -> None:
+    op = make_op("GET", "/listing")
+    assert Responder(op, TypeAdapter(list[_Owner]))._exclude_unset is False
+    assert Responder(op, TypeAdapter(_Listing))._exclude_unset is True  # _Pet, inside a list, has defaults
+
+
 def test_responder_leaves_location_out_when_a_field_is_missing_and_keeps_one_the_service_set() -> None:
     op = make_op("POST", "/pets", success_status=201, statuses=(201,))
     responder = Responder(op, TypeAdapter(_Pet), location=LocationLink("/pets/{s}", (("s", "status"),)))

@@ -9,7 +9,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
 
 from scripts.runtime import Prop
-from scripts.runtime.formats import from_text
+from scripts.runtime.formats import from_text, read_text
 from scripts.runtime.styles import path_value, query_value, simple_value
 
 PAGE = (Prop("offset", ("integer",)), Prop("size", ("integer",)), Prop("tags", ("string",), many=True))
@@ -90,6 +90,7 @@ def test_path_styles(text: str, shape: str, style: str, explode: bool, expected:
         (("boolean",), "0", "bool_parsing"),
         (("boolean",), "yes", "bool_parsing"),
         (("iso", "string"), "1700000000", "iso_parsing"),
+        (("integer", "no-fraction"), "5.0", "int_parsing"),  # an integer of a 3.0 document (Draft 4)
     ],
 )
 def test_text_that_is_none_of_the_types_is_refused_not_read_laxly(
@@ -110,3 +111,49 @@ def test_an_exploded_query_object_owns_the_keys_no_other_parameter_claims() -> N
     others = frozenset({"limit", "page"})
     # `extra` is kept (a model forbidding additional properties refuses it); `limit` and `page[size]` are not its.
     assert query_value(request, "filter", "object", "form", True, PAGE, others) == {"offset": 1, "extra": "x"}
+
+
+def test_an_exploded_query_object_without_extra_reads_only_its_own_properties() -> None:
+    # Another exploded object of the operation takes the keys no parameter names (its schema allows them).
+    request = _request("offset=1&extra=x&tags=a&tags=b")
+    assert query_value(request, "filter", "object", "form", True, PAGE, extra=False) == {
+        "offset": 1,
+        "tags": ["a", "b"],
+    }
+    assert query_value(_request("extra=x"), "filter", "object", "form", True, PAGE, extra=False) is None
+
+
+def test_an_integral_number_is_an_integer_unless_the_document_is_3_0() -> None:
+    assert read_text("5.0", ("integer",)) == 5
+    assert read_text("5e0", ("integer", "number", "no-fraction")) == 5.0
+
+
+def test_the_properties_an_object_schema_does_not_name_are_read_by_its_additional_properties_schema() -> None:
+    counts = (Prop("total", ("boolean",)), Prop(None, ("integer",), many=True))
+    request = _request(f"{quote('c[total]')}=true&{quote('c[a]')}=1,2&{quote('c[b]')}=x")
+    # `x` is no integer: left as text for the model to refuse, naming the property.
+    assert query_value(request, "c", "object", "deepObject", True, counts) == {"total": True, "a": [1, 2], "b": ["x"]}
+    # Without a schema for them, the others stay text.
+    assert simple_value("total,true,a,1", "object", False, counts[:1]) == {"total": True, "a": "1"}
+
+
+def test_dates_and_times_in_an_object_are_read_as_a_json_body_reads_them() -> None:
+    import datetime
+
+    props = (
+        Prop("day", ("iso", "string"), format="date"),
+        Prop("at", ("iso", "string"), format="date-time"),
+        Prop("days", ("iso", "string"), many=True, format="date"),
+    )
+    assert simple_value("day=2024-02-29, at=2024-02-29T10:00:00Z", "object", True, props) == {
+        "day": datetime.date(2024, 2, 29),
+        "at": datetime.datetime(2024, 2, 29, 10, tzinfo=datetime.UTC),
+    }
+    request = _request(f"{quote('o[days]')}=2024-01-01&{quote('o[days]')}=2024-01-02")
+    assert query_value(request, "o", "object", "deepObject", True, props) == {
+        "days": [datetime.date(2024, 1, 1), datetime.date(2024, 1, 2)]
+    }
+    # Not a date (a number, a naive date-time, no such day): the text as sent, which the model refuses.
+    assert simple_value("day=1700000000", "object", True, props) == {"day": "1700000000"}
+    assert simple_value("at=2024-02-29T10:00:00", "object", True, props) == {"at": "2024-02-29T10:00:00"}
+    assert simple_value("day=2024-02-30", "object", True, props) == {"day": "2024-02-30"}

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import JSON, bindparam, inspect, text
+from sqlalchemy import JSON, BigInteger, DateTime, String, bindparam, column, insert, inspect, select, table, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from impl.tables import Base
+from impl.tables import UTCDateTime, metadata
 from tests.databases import alembic_config, fresh_postgres_database, require_postgres
 
 
@@ -49,7 +49,7 @@ def _table_names(async_url: str) -> set[str]:
 def test_upgrade_downgrade_upgrade_and_check(fresh_database_url: str) -> None:
     config = alembic_config(fresh_database_url)
     command.upgrade(config, "head")
-    assert _table_names(fresh_database_url) == set(Base.metadata.tables)
+    assert _table_names(fresh_database_url) == set(metadata.tables)
     command.downgrade(config, "base")
     assert _table_names(fresh_database_url) == set()
     command.upgrade(config, "head")
@@ -135,3 +135,80 @@ def test_the_housekeeping_indexes_come_with_0006_and_go_with_its_downgrade(fresh
     assert _index_names(fresh_database_url, tables) == before | housekeeping
     command.downgrade(config, "0005")
     assert _index_names(fresh_database_url, tables) == before
+
+
+# As the app writes them (SQLite keeps its 'YYYY-MM-DD HH:MM:SS.ffffff' text), not as raw SQL would.
+_TIMESTAMP = DateTime(timezone=True)
+_sessions_0006 = table(
+    "sessions",
+    column("id", String()),
+    column("user_id", BigInteger()),
+    column("scope", String()),
+    column("created_at", _TIMESTAMP),
+)
+_refresh_0006 = table(
+    "refresh_tokens",
+    column("token_hash", String()),
+    column("session_id", String()),
+    column("issued_at", _TIMESTAMP),
+    column("expires_at", _TIMESTAMP),
+)
+LOGGED_IN = dt.datetime(2030, 6, 1, 12, 0, 0, 123456, tzinfo=dt.UTC)
+
+
+def _insert_session_with_token(async_url: str) -> None:
+    async def write() -> None:
+        engine = create_async_engine(async_url)
+        try:
+            async with engine.begin() as conn:
+                at = {"created_at": LOGGED_IN}
+                await conn.execute(insert(_sessions_0006), {"id": "s1", "user_id": 1, "scope": "items:read", **at})
+                token = {"token_hash": "h" * 64, "session_id": "s1", "issued_at": LOGGED_IN, "expires_at": LOGGED_IN}
+                await conn.execute(insert(_refresh_0006), token)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(write())
+
+
+def _session_columns(async_url: str) -> tuple[dict[str, object], int]:
+    """The one session's timestamps, read as the app reads them, and how many refresh tokens there are."""
+
+    async def read() -> tuple[dict[str, object], int]:
+        engine = create_async_engine(async_url)
+        try:
+            async with engine.connect() as conn:
+                sessions = table("sessions", *(column(name, UTCDateTime()) for name in ("created_at", "expires_at")))
+
+                def names(sync_conn: Connection) -> set[str]:
+                    return {item["name"] for item in inspect(sync_conn).get_columns("sessions")}
+
+                columns = await conn.run_sync(names)
+                wanted = [sessions.c[name] for name in ("created_at", "expires_at") if name in columns]
+                row = (await conn.execute(select(*wanted))).one()._asdict()
+                tokens = (await conn.execute(text("SELECT count(*) FROM refresh_tokens"))).scalar_one()
+        finally:
+            await engine.dispose()
+        return row, int(tokens)
+
+    return asyncio.run(read())
+
+
+def test_0007_gives_existing_sessions_30_days_from_their_login_and_keeps_their_tokens(fresh_database_url: str) -> None:
+    config = alembic_config(fresh_database_url)
+    command.upgrade(config, "0006")
+    _insert_users(fresh_database_url, [["items:read"]])
+    _insert_session_with_token(fresh_database_url)
+    before = _index_names(fresh_database_url, ("sessions",))
+    command.upgrade(config, "0007")
+    # To the microsecond, and as a timestamp the app reads back (SQLite: the text format SQLAlchemy parses).
+    assert _session_columns(fresh_database_url) == (
+        {"created_at": LOGGED_IN, "expires_at": LOGGED_IN + dt.timedelta(days=30)},
+        1,  # SQLite rebuilt the table: the refresh token is still there (no cascade on the way)
+    )
+    assert _index_names(fresh_database_url, ("sessions",)) == before | {"ix_sessions_expires_at"}
+    command.downgrade(config, "0006")
+    assert _session_columns(fresh_database_url) == ({"created_at": LOGGED_IN}, 1)
+    assert _index_names(fresh_database_url, ("sessions",)) == before
+    command.upgrade(config, "head")
+    command.check(config)

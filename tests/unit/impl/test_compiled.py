@@ -12,10 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from impl.compiled import Query
 from impl.db import Database, open_database
 from impl.settings import Settings
-from impl.tables import ItemRow, UserRow, table_of
+from impl.tables import items_table as _items
 
-_items = table_of(ItemRow)
-_users = table_of(UserRow)
 _INSERT = Query(insert(_items).returning(*_items.c), columns=[c.name for c in _items.c if c.name != "id"])
 _GET = Query(select(_items).where(_items.c.id == bindparam("item_id")))
 _NOW = dt.datetime(2026, 11, 26, 7, 30, 15, 123456, tzinfo=dt.UTC)

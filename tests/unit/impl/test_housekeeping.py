@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import itertools
 import sqlite3
 import threading
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, event, func, insert, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,24 +21,16 @@ from impl.db import Database, open_database
 from impl.housekeeping import LOCK_KEY, Housekeeper, SweepReport
 from impl.metrics import AppMetrics
 from impl.settings import Settings
-from impl.tables import (
-    IdempotencyKeyRow,
-    NotificationOutboxRow,
-    RefreshTokenRow,
-    SessionRow,
-    UserRow,
-    table_of,
-)
+from impl.tables import idempotency_keys_table as _keys
+from impl.tables import notification_outbox_table as _outbox
+from impl.tables import refresh_tokens_table as _refresh
+from impl.tables import sessions_table as _sessions
 from tests.databases import connect, fresh_postgres_database, make_settings, migrate, require_postgres
+from tests.unit.impl.housekeeping_rows import NOW, Seed, ago
+from tests.unit.impl.housekeeping_rows import empty as _empty
+from tests.unit.impl.housekeeping_rows import rows_in as _count
+from tests.unit.impl.housekeeping_rows import values_of as _column
 
-# Microseconds too: stored timestamps have them, and the walk over sessions must compare them exactly.
-NOW = dt.datetime(2030, 6, 1, 12, 0, 0, 123456, tzinfo=dt.UTC)
-_keys = table_of(IdempotencyKeyRow)
-_outbox = table_of(NotificationOutboxRow)
-_sessions = table_of(SessionRow)
-_refresh = table_of(RefreshTokenRow)
-_users = table_of(UserRow)
-_ids = itertools.count(1)
 # The retention the cases below are written against.
 TTLS = {
     "idempotency_key_ttl_seconds": 3600,
@@ -56,23 +45,12 @@ LOGIN_HORIZON = 8 * 3600 + 10 + GRACE  # the longest login access token (the coo
 ROTATION_HORIZON = 900 + 10 + GRACE  # the access token minted with a refresh token, leeway, grace
 
 
-def ago(seconds: float) -> dt.datetime:
-    return NOW - dt.timedelta(seconds=seconds)
-
-
 def _settings(database_url: str, **overrides: Any) -> Settings:
     return make_settings(database_url, **{**TTLS, **overrides})
 
 
 def _sweeper(database: Database, settings: Settings, clock: Callable[[], dt.datetime] = lambda: NOW) -> Housekeeper:
     return Housekeeper(database, settings, clock=clock)
-
-
-async def _empty(database: Database) -> None:
-    async with database.connect() as conn:
-        for table in (_refresh, _sessions, _users, _keys, _outbox):
-            await conn.execute(delete(table))
-        await conn.commit()
 
 
 @pytest.fixture
@@ -82,105 +60,6 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
     yield db
     await _empty(db)
     await db.dispose()
-
-
-@dataclass
-class Seed:
-    """Rows written straight into the tables, with the timestamps each case needs."""
-
-    database: Database
-
-    async def user(self) -> int:
-        user_id = next(_ids) + 10_000
-        row = {
-            "id": user_id,
-            "email": f"u{user_id}@example.com",
-            "email_key": f"u{user_id}@example.com",
-            "password_hash": "x",
-            "scopes": [],
-            "is_active": True,
-            "created_at": NOW,
-            "updated_at": NOW,
-        }
-        await self._insert(_users, [row])
-        return user_id
-
-    async def keys(self, *created: dt.datetime) -> list[str]:
-        names = [f"key-{uuid.uuid4()}" for _ in created]
-        rows = [
-            {"principal": "1", "key": name, "request_hash": "h", "response": {}, "created_at": at}
-            for name, at in zip(names, created, strict=True)
-        ]
-        await self._insert(_keys, rows)
-        return names
-
-    async def outbox(self, status: str, *, finished: dt.datetime, delivered: bool = False, count: int = 1) -> list[str]:
-        """Rows that reached `status` at `finished` (delivered, or given up on); pending ones are due since then."""
-        ids = [str(uuid.uuid4()) for _ in range(count)]
-        rows = [
-            {
-                "id": row_id,
-                "user_id": 1,
-                "recipient": "friend@example.org",
-                "subject": "s",
-                "body": "b",
-                "request_id": None,
-                "status": status,
-                "attempts": 3,
-                "next_attempt_at": finished,
-                "last_error": None,
-                "created_at": finished - dt.timedelta(days=1),
-                "delivered_at": finished if delivered else None,
-            }
-            for row_id in ids
-        ]
-        await self._insert(_outbox, rows)
-        return ids
-
-    async def session(
-        self,
-        user_id: int,
-        *,
-        created: dt.datetime,
-        tokens: Sequence[tuple[dt.datetime, dt.datetime]] = (),
-        revoked: dt.datetime | None = None,
-        count: int = 1,
-    ) -> list[str]:
-        """Sessions with refresh tokens (issued, expires); every token but the newest is spent."""
-        ids = [str(uuid.uuid4()) for _ in range(count)]
-        await self._insert(
-            _sessions,
-            [{"id": id_, "user_id": user_id, "scope": "", "created_at": created, "revoked_at": revoked} for id_ in ids],
-        )
-        rows = [
-            {
-                "token_hash": uuid.uuid4().hex + uuid.uuid4().hex,
-                "session_id": session_id,
-                "issued_at": issued,
-                "expires_at": expires,
-                "used_at": None if number == len(tokens) - 1 else issued,
-            }
-            for session_id in ids
-            for number, (issued, expires) in enumerate(tokens)
-        ]
-        if rows:
-            await self._insert(_refresh, rows)
-        return ids
-
-    async def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
-        async with self.database.connect() as conn:
-            await conn.execute(insert(table), rows)  # type: ignore[arg-type]  # a list: SQLAlchemy's executemany
-            await conn.commit()
-
-
-async def _column(database: Database, column: Any) -> set[Any]:
-    async with database.connect() as conn:
-        return set((await conn.execute(select(column))).scalars())
-
-
-async def _count(database: Database, table: Any) -> int:
-    async with database.connect() as conn:
-        return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 
 
 async def test_idempotency_keys_go_strictly_after_their_ttl(database: Database, settings: Settings) -> None:
@@ -435,37 +314,6 @@ async def test_sqlite_a_held_write_lock_makes_the_round_yield_not_fail(sqlite_ur
         assert report.deleted["idempotency_keys"] == 5
     finally:
         await database.dispose()
-
-
-def _race(url: str, settings: Settings, sweepers: int = 2) -> list[SweepReport]:
-    """Sweepers in threads of their own (own event loop, own engine, connection warmed up), released together."""
-    barrier = threading.Barrier(sweepers)
-    reports: list[SweepReport] = []
-    errors: list[BaseException] = []
-
-    async def sweep() -> None:
-        database = open_database(url)
-        try:
-            async with database.connect() as conn:  # connected before the start: only the sweep itself races
-                await conn.execute(select(1))
-            barrier.wait(timeout=10)
-            reports.append(await _sweeper(database, settings).sweep_once())
-        finally:
-            await database.dispose()
-
-    def run() -> None:
-        try:
-            asyncio.run(sweep())
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(sweepers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return reports
 
 
 class _HoldingFirstBatch(Housekeeper):

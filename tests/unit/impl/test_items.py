@@ -15,7 +15,7 @@ from generated.runtime import Principal, RequestContext
 from impl.db import InlineSqliteDatabase
 from impl.items import SqlItemsService, _contains_pattern
 from impl.problems import Conflict, Forbidden, PreconditionFailed
-from impl.tables import ItemRow, UserRow
+from impl.tables import items_table, users_table
 from tests.databases import migrate
 
 
@@ -41,7 +41,8 @@ async def owner(database: InlineSqliteDatabase) -> Principal:
     values = {"email": "o@example.com", "email_key": "o@example.com", "password_hash": "x", "scopes": []}
     async with database.connect() as conn:
         result = await conn.execute(
-            insert(UserRow).returning(UserRow.id), {**values, "is_active": True, "created_at": now, "updated_at": now}
+            insert(users_table).returning(users_table.c.id),
+            {**values, "is_active": True, "created_at": now, "updated_at": now},
         )
         user_id = result.scalar_one()
         await conn.commit()
@@ -97,7 +98,7 @@ async def test_work_left_uncommitted_is_rolled_back_when_the_connection_is_retur
     row = {"name": "ghost", "price": 1.0, "tags": [], "images": [], "version": 1}
     now = {"created_at": dt.datetime.now(dt.UTC), "updated_at": dt.datetime.now(dt.UTC)}
     async with database.connect() as conn:
-        await conn.execute(insert(ItemRow), {**row, **now})
+        await conn.execute(insert(items_table), {**row, **now})
     listed = await SqlItemsService(database).list_items(
         RequestContext(operation=OP_CREATE_ITEM), skip=0, limit=10, q=None, mine=False
     )

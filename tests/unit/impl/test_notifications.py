@@ -14,11 +14,10 @@ from impl.db import Database, open_database
 from impl.notifications.outbox import OutboxDeliverer, RetryPolicy, add_to_outbox, outbox_backlog
 from impl.notifications.senders import Email, LogEmailSender, SmtpEmailSender, build_sender
 from impl.settings import Settings
-from impl.tables import NotificationOutboxRow, table_of
+from impl.tables import notification_outbox_table as _outbox
 from tests.databases import make_settings
 
 POLICY = RetryPolicy(lease_seconds=60, max_attempts=3, base_seconds=2, max_seconds=5)
-_outbox = table_of(NotificationOutboxRow)
 
 
 class RecordingSender:

@@ -11,7 +11,7 @@ from .runtime import formats as _formats
 
 
 class Id(RootModel[_formats.Integer]):
-    root: Annotated[_formats.Integer, Field(ge=1, le=9223372036854775807)]
+    root: Annotated[int, Field(ge=1, le=9223372036854775807), _formats.INTEGER]
 
 
 class PetStatus(StrEnum):
@@ -76,7 +76,7 @@ class Order(BaseModel):
         validate_by_name=True,
     )
     id: _formats.Integer
-    petId: Annotated[_formats.Integer, Field(ge=-9223372036854775808, le=9223372036854775807)]
+    petId: Annotated[int, Field(ge=-9223372036854775808, le=9223372036854775807), _formats.INTEGER]
     quantity: _formats.Integer
     note: StrictStr | MISSING | None = MISSING
 
@@ -104,8 +104,8 @@ class PlaceOrderRequest(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    petId: Annotated[_formats.Integer, Field(ge=-9223372036854775808, le=9223372036854775807)]
-    quantity: Annotated[_formats.Integer, Field(ge=1)]
+    petId: Annotated[int, Field(ge=-9223372036854775808, le=9223372036854775807), _formats.INTEGER]
+    quantity: Annotated[int, Field(ge=1), _formats.INTEGER]
     note: StrictStr | MISSING = MISSING
 
 

@@ -24,7 +24,7 @@ OP_GET_THINGS_THING_ID = OperationInfo(
 
 
 class GetThingsThingIdParameters(BaseModel):
-    thing_id: Annotated[int, _rt.from_text("integer"), Field(ge=-2147483648, le=2147483647)]
+    thing_id: Annotated[int, _rt.from_text("integer", "no-fraction"), Field(ge=-2147483648, le=2147483647)]
     since: Annotated[datetime.datetime | None, _rt.from_text("iso", "null", "string")] = None
 
 

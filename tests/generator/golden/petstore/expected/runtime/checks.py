@@ -1,8 +1,8 @@
 """A second check of a JSON body against its JSON Schema, for the keywords the models cannot enforce.
 
-The generator adds one only where the body's schema needs it (`oneOf` as exactly one alternative, `prefixItems`,
-`not`, `if`/`then`/`else`, `contains`, ...): the model has accepted the body already, `jsonschema` then validates
-the same document against the schema itself (formats are the model's business).
+The generator adds one only where the body's (or a multipart part's) schema needs it (`oneOf` as exactly one
+alternative, `prefixItems`, `not`, `if`/`then`/`else`, `contains`, ...): the model has accepted the body already,
+`jsonschema` then validates the same document against the schema itself (formats are the model's business).
 """
 
 from __future__ import annotations
@@ -28,21 +28,19 @@ class SchemaCheck:
         root = {**schema, "components": {"schemas": dict(components)}}
         self._validator = cls(root)
 
-    def conforms(self, value: object) -> object:
-        """`value` itself when it is valid, else ValueError with the first violation (a pydantic validator)."""
-        for error in self._validator.iter_errors(value):
-            where = "/".join(str(part) for part in error.absolute_path)
-            raise ValueError(f"{where + ': ' if where else ''}{_message(error)}")
-        return value
-
-    def validate(self, document: object) -> None:
-        """Nothing when `document` is valid, else the 422 (`loc` starts with "body")."""
+    def errors(self, document: object) -> list[dict[str, Any]]:
+        """The violations of `document`, each an error as pydantic reports one (`loc` inside the document, `msg`,
+        `type` `json_schema_<keyword>`), sorted by place; empty when it is valid."""
         errors = [
             {"loc": tuple(error.absolute_path), "msg": _message(error), "type": f"json_schema_{error.validator}"}
             for error in self._validator.iter_errors(document)
         ]
+        return sorted(errors, key=lambda e: [str(part) for part in e["loc"]])
+
+    def validate(self, document: object) -> None:
+        """Nothing when `document` is valid, else the 422 (`loc` starts with "body")."""
+        errors = self.errors(document)
         if errors:
-            errors.sort(key=lambda e: [str(part) for part in e["loc"]])
             raise InvalidRequest.from_errors(errors, prefix=("body",))
 
 

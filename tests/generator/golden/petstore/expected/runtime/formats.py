@@ -1,7 +1,8 @@
 """JSON Schema types pydantic's own types get wrong for a contract, used by the generated models.
 
 - `Integer`: 3.1 documents (JSON Schema 2020-12) count an integral number as an integer: `606.0` is valid for
-  `type: integer`; strings and booleans are not. (3.0 documents keep pydantic's `StrictInt`.)
+  `type: integer`; strings and booleans are not. (3.0 documents keep pydantic's `StrictInt`.) `INTEGER` is the
+  same as a marker for `Annotated[int, Field(<bounds>), INTEGER]`, which keeps the bounds in pydantic's own code.
 - `Date`, `DateTime`, `Time`: `format: date` / `date-time` / `time` take ISO 8601 (RFC 3339) strings only, never a
   number read as a Unix timestamp; `date` is a full-date, not a date-time.
 - `Base64Bytes`: `format: byte` is any valid base64 (RFC 4648, padded, the standard alphabet), handed to the
@@ -12,7 +13,8 @@
   `.onion`) are names like any other: whether mail can reach them is the service's business, not the contract's.
 - `from_text(*types)`: a parameter or form field arrives as text; before an `enum`/`const` (or any non-string
   schema) is checked, the text is read as the schema's JSON type (`2` as 2, `true` as True, `null` as None); text
-  that is none of them is refused (`1_000`, `yes`); "iso" (a date or time string) refuses a number.
+  that is none of them is refused (`1_000`, `yes`); "iso" (a date or time string) refuses a number;
+  "no-fraction" (an integer of a 3.0 document) refuses `5.0`, which 3.1 reads as 5.
 """
 
 from __future__ import annotations
@@ -23,14 +25,43 @@ import datetime
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, PlainSerializer, PlainValidator, Strict
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    GetCoreSchemaHandler,
+    PlainSerializer,
+    PlainValidator,
+    Strict,
+)
+from pydantic_core import PydanticCustomError, core_schema
 
 
-def _integral(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
+def _integral(value: float) -> int:
+    if value.is_integer():
         return int(value)
-    return value
+    raise ValueError("Input should be a valid integer")
+
+
+class _IntegerInput:
+    """Marks an `int` as a 3.1 integer: an int, or a float with no fractional part (then made an int); never a
+    string or a boolean. Put it after the field's bounds (`Annotated[int, Field(ge=1), INTEGER]`): pydantic then
+    checks them in its native int validator, which the marker wraps, instead of in Python functions."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        bounded = handler(source)
+        number = core_schema.union_schema(
+            [
+                core_schema.int_schema(strict=True),
+                core_schema.no_info_after_validator_function(_integral, core_schema.float_schema(strict=True)),
+            ],
+            custom_error_type="int_type",
+        )
+        # The JSON Schema of the result is the bounded integer's, not the union's.
+        js_functions = [lambda _schema, json_handler: json_handler(bounded)]
+        return core_schema.chain_schema(
+            [number, {**bounded, "strict": True}], metadata={"pydantic_js_functions": js_functions}
+        )
 
 
 def _base64(value: Any) -> bytes:
@@ -99,7 +130,8 @@ def _read(text: str, types: tuple[str, ...]) -> Any:
         return int(text)
     if ("number" in types or "integer" in types) and _NUMBER.fullmatch(text):
         number = float(text)
-        if "integer" in types and number.is_integer():
+        # `5.0` is an integer in JSON Schema 2020-12 (OpenAPI 3.1), not in Draft 4 (3.0: "no-fraction").
+        if "integer" in types and number.is_integer() and "no-fraction" not in types:
             return int(number)
         if "number" in types:
             return number
@@ -137,11 +169,12 @@ def from_text(*types: str, choices: tuple[object, ...] | None = None) -> BeforeV
     return BeforeValidator(read)
 
 
-Integer = Annotated[int, BeforeValidator(_integral), Strict()]
+INTEGER = _IntegerInput()
+Integer = Annotated[int, INTEGER]
 Date = Annotated[datetime.date, Strict()]
 DateTime = Annotated[AwareDatetime, Strict()]
 Time = Annotated[datetime.time, Strict()]
 Email = Annotated[str, Strict(), AfterValidator(_email)]
 Base64Bytes = Annotated[bytes, PlainValidator(_base64), PlainSerializer(_encode, return_type=str, when_used="json")]
 
-__all__ = ["Base64Bytes", "Date", "DateTime", "Email", "Integer", "Time", "from_text", "read_text"]
+__all__ = ["INTEGER", "Base64Bytes", "Date", "DateTime", "Email", "Integer", "Time", "from_text", "read_text"]
