@@ -41,6 +41,7 @@ def build(spec: Path, *, display: str | None = None, strict: bool = True) -> tup
     openapi31 = str(prepared.get("openapi", "")).startswith("3.1.")
     bodies = [op.body for tag in tags for op in tag.operations if op.body is not None]
     refs = {name for body in bodies for name in (*body.check_refs, *(r for f in body.fields for r in f.check_refs))}
+    refs |= {name for tag in tags for op in tag.operations for p in op.parameters for name in p.check_refs}
     checks = components(prepared, refs, openapi31=openapi31)
     sources = render(tags, models, security, shown, checks, openapi31=openapi31)
     return {**format_sources(sources), **runtime_files()}, findings

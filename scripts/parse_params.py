@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from .json_checks import closure, json_schema, needs_check
 from .load import Spec
 from .naming import snake_case, unique
 from .operations import RawOperation, deref
@@ -61,6 +62,10 @@ class Parameter:
     # whether it takes the keys no parameter claims (False: only its own properties', another object takes them).
     others: tuple[str, ...] = ()
     extra: bool = True
+    # Its schema as JSON Schema, when the model cannot enforce all of it (`json_checks`), and the component schemas
+    # it refers to: the value read from text is checked against it too (`runtime.SchemaCheck`).
+    check: Any = None
+    check_refs: tuple[str, ...] = ()
 
     @property
     def many(self) -> bool:
@@ -168,6 +173,11 @@ def _parameter(
     explode = param.get("explode") if isinstance(param.get("explode"), bool) else None
     default = None if required else _default(resolved, base_type)
     type_expr = base_type if required or default is not None else union([base_type, "None"])
+    check: Any = None
+    refs: tuple[str, ...] = ()
+    if "schema" in param and _checkable(spec, schema, shape, renderer):
+        check = json_schema(schema, openapi31=str(spec.get("openapi", "")).startswith("3.1."))
+        refs = tuple(sorted(closure(spec, schema)))
     return Parameter(
         name=str(param["name"]),
         python_name=python_name,
@@ -186,7 +196,18 @@ def _parameter(
         explode=explode,
         shape=shape,
         props=props,
+        check=check,
+        check_refs=refs,
     )
+
+
+def _checkable(spec: Spec, schema: dict[str, Any], shape: str | None, renderer: TypeRenderer) -> bool:
+    """True when the parameter's value needs the JSON Schema check (`json_checks.needs_check`) and is read as its
+    schema's JSON types: an object given only as `allOf`/`anyOf`/`oneOf`, or an array of objects or arrays, stays
+    text."""
+    if not needs_check(spec, schema):
+        return False
+    return shape == "object" or not {"object", "array"} & renderer.json_types(schema)
 
 
 _DEFAULT_STYLES = {"query": "form", "path": "simple", "header": "simple", "cookie": "form"}

@@ -75,9 +75,11 @@ def body_check(op: Operation, openapi31: bool) -> str:
 
 
 def uses_checks(tag: Tag) -> bool:
-    """True when an operation of the tag checks its body (or a multipart part) against JSON Schema too."""
+    """True when an operation of the tag checks its body (or a multipart part, or a parameter) against JSON Schema
+    too."""
     return any(
-        op.body is not None and (op.body.check is not None or any(f.check is not None for f in op.body.fields))
+        any(p.check is not None for p in op.parameters)
+        or (op.body is not None and (op.body.check is not None or any(f.check is not None for f in op.body.fields)))
         for op in tag.operations
     )
 
@@ -190,8 +192,9 @@ def _preferred_reader(op: Operation) -> str:
     return f"_{op.const[3:]}_BODY"
 
 
-def param_reader(p: Parameter) -> str:
-    """Return the source of a parameter's `_rt.Param(...)` (its style, explode and shape only when they matter)."""
+def param_reader(p: Parameter, openapi31: bool) -> str:
+    """Return the source of a parameter's `_rt.Param(...)` (its style, explode and shape only when they matter; its
+    JSON Schema check, and the JSON types its text is read as there, only when it has one)."""
     args = [pystr(p.python_name), pystr(p.location), pystr(p.name), pystr(p.alias)]
     if p.many:
         args.append("many=True")
@@ -209,6 +212,11 @@ def param_reader(p: Parameter) -> str:
             args.append(f"others=frozenset({pylit(p.others)})")
         if not p.extra:
             args.append("extra=False")
+    if p.check is not None:
+        if p.wire:
+            args.append(f"types={pylit(p.wire)}")
+        draft = "2020-12" if openapi31 else "4"
+        args.append(f"check=_rt.SchemaCheck({pyjson(p.check)}, _json_schemas.COMPONENTS, draft={draft!r})")
     return f"_rt.Param({', '.join(args)})"
 
 
@@ -332,8 +340,8 @@ def render(
     openapi31: bool = True,
 ) -> dict[str, str]:
     """Return {relative path: source} of the whole generated package (before formatting); the runtime is copied
-    as it is, by `runtime_files()`. `checks`: the component schemas (as JSON Schema) the body checks refer to,
-    written to `json_schemas.py` when some body is checked."""
+    as it is, by `runtime_files()`. `checks`: the component schemas (as JSON Schema) the body and parameter checks
+    refer to, written to `json_schemas.py` when some body or parameter is checked."""
     env = _environment()
     head = header(spec_display)
     operations = sorted((op for t in tags for op in t.operations), key=lambda o: (o.path, o.method))

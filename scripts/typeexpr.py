@@ -120,7 +120,13 @@ class TypeRenderer:
         if kind == "string":
             return _STRING_FORMATS.get(str(schema.get("format")), "str")
         if kind == "array":
-            return f"list[{self.type_of(schema.get('items'), where, param=param, depth=depth + 1)}]"
+            items = schema.get("items")
+            inner = self.type_of(items, where, param=param, depth=depth + 1)
+            # Each item's own bounds (length, pattern, range), as a scalar parameter gets them.
+            bounds = self.constraints(items, depth=depth + 1)
+            if bounds:
+                inner = f"Annotated[{inner}, Field({', '.join(f'{k}={v}' for k, v in bounds)})]"
+            return f"list[{inner}]"
         if kind == "object":
             return "str" if param else "dict[str, Any]"
         return "Any"
@@ -134,6 +140,11 @@ class TypeRenderer:
         if "integer" in found and not str(self.spec.get("openapi", "")).startswith("3.1."):
             found.add("no-fraction")
         return tuple(sorted(found)) if found & {"integer", "number", "boolean", "null", "iso"} else ()
+
+    def json_types(self, schema: Any) -> frozenset[str]:
+        """The JSON types a schema's values (an array's items too) may take, refs and `allOf`/`anyOf`/`oneOf`
+        followed."""
+        return frozenset(self._json_types(schema, 0, items=True))
 
     def choices(self, schema: Any, *, depth: int = 0) -> tuple[str, ...]:
         """Source of the allowed values of a parameter enum holding floats (its type is then `float`), else ()."""

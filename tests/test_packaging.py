@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -57,3 +58,12 @@ def test_compose_migrates_once_before_the_app_and_the_worker_start() -> None:
     assert services["app"]["environment"]["SECRET_KEY"].startswith("${SECRET_KEY:?")
     # The API is published on loopback only; put the reverse proxy in front of it.
     assert services["app"]["ports"] == ["127.0.0.1:8000:8000"]
+
+
+def test_compose_gives_the_app_longer_to_stop_than_its_graceful_shutdown() -> None:
+    # SIGTERM, then compose's stop_grace_period before SIGKILL: in-flight requests need GRACEFUL_SHUTDOWN_SECONDS.
+    graceful = re.search(r"GRACEFUL_SHUTDOWN_SECONDS=(\d+)", (REPO_ROOT / "Dockerfile").read_text())
+    assert graceful is not None
+    app = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())["services"]["app"]
+    grace = re.fullmatch(r"(\d+)s", str(app.get("stop_grace_period", "10s")))
+    assert grace is not None and int(grace[1]) > int(graceful[1])

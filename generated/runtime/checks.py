@@ -1,8 +1,9 @@
-"""A second check of a JSON body against its JSON Schema, for the keywords the models cannot enforce.
+"""A second check of a JSON body or a parameter against its JSON Schema, for the keywords the models cannot enforce.
 
-The generator adds one only where the body's (or a multipart part's) schema needs it (`oneOf` as exactly one
-alternative, `prefixItems`, `not`, `if`/`then`/`else`, `contains`, ...): the model has accepted the body already,
-`jsonschema` then validates the same document against the schema itself (formats are the model's business).
+The generator adds one only where the body's (or a multipart part's, or a parameter's) schema needs it (`oneOf` as
+exactly one alternative, `prefixItems`, `not`, `if`/`then`/`else`, `contains`, ...): the model has accepted the
+value already, `jsonschema` then validates the same document (a parameter's text read as its schema's JSON types)
+against the schema itself (formats are the model's business).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ _SHORT = 200
 
 
 class SchemaCheck:
-    """Validates a decoded JSON body against `schema`, whose `#/components/schemas/...` refs resolve in
-    `components`; raises the 422 naming each violation."""
+    """Validates a decoded JSON body (or a parameter's value) against `schema`, whose `#/components/schemas/...`
+    refs resolve in `components`; raises the 422 naming each violation."""
 
     def __init__(self, schema: Mapping[str, Any], components: Mapping[str, Any], *, draft: Draft) -> None:
         # Imported here: only packages whose bodies need such a check depend on jsonschema.

@@ -1,4 +1,4 @@
-"""Reading a request's parameters and body into the operation's generated types, validated once.
+"""Reading a request's body into the operation's generated types, validated once (parameters: `parameters.py`).
 
 Every reader raises the contract's errors itself: 422 (`InvalidRequest`, each field named by its location),
 400 for a body that is not JSON or not UTF-8, 415 for a media type the operation does not accept.
@@ -7,9 +7,8 @@ Every reader raises the contract's errors itself: 422 (`InvalidRequest`, each fi
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from starlette.datastructures import FormData
@@ -17,10 +16,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from .checks import SchemaCheck
+from .parameters import located
 from .problems import InvalidRequest, MalformedRequest, UnsupportedMediaType
-from .styles import Prop, Shape, path_value, query_value, simple_value
 
-Location = Literal["path", "query", "header", "cookie"]
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 JSON_MEDIA_TYPE = "application/json"
@@ -29,28 +27,6 @@ MULTIPART_MEDIA_TYPE = "multipart/form-data"
 # Bodies that are not one model class are validated strictly: JSON's types as the schema says (models carry their
 # own strict field types).
 STRICT = ConfigDict(strict=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Param:
-    """One parameter: the model field it fills, where it comes from, its contract name and its key there."""
-
-    field: str
-    location: Location
-    name: str
-    key: str
-    many: bool = False
-    # How it is serialised (`styles`): "" is the location's default style; `props` lists an object's properties.
-    style: str = ""
-    explode: bool | None = None
-    shape: Shape | None = None
-    props: tuple[Prop, ...] = ()
-    # A required exploded object none of whose properties were sent is the empty object (then validated).
-    required: bool = False
-    # The operation's other query parameters: the keys an exploded query object does not own. `extra`: it takes
-    # the keys no parameter claims (False: only its own properties', which another exploded object takes).
-    others: frozenset[str] = frozenset()
-    extra: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,83 +49,6 @@ def media_type(request: Request) -> str:
 def is_json(media: str) -> bool:
     """application/json or any `+json` structured syntax suffix."""
     return media == JSON_MEDIA_TYPE or media.endswith("+json")
-
-
-def _located(errors: Sequence[Mapping[str, Any]], where: Mapping[str, tuple[str, str]]) -> InvalidRequest:
-    """The 422 of a model's errors, each first `loc` part (a field) replaced by its (location, contract name)."""
-    located = []
-    for error in errors:
-        loc = tuple(error.get("loc", ()))
-        head = where.get(str(loc[0])) if loc else None
-        located.append({**error, "loc": (*head, *loc[1:]) if head else loc})
-    return InvalidRequest.from_errors(located)
-
-
-def _header_values(request: Request, key: str) -> list[str]:
-    # OpenAPI's `simple` style: one comma-separated list, possibly spread over several header lines.
-    return [v.strip() for line in request.headers.getlist(key) for v in line.split(",") if v.strip()]
-
-
-def _raw(request: Request, param: Param) -> object:
-    if param.shape is not None:
-        value = _styled(request, param, param.shape)
-        exploded_object = param.shape == "object" and param.location == "query"
-        return {} if value is None and param.required and exploded_object else value
-    if param.location == "path":
-        return request.path_params.get(param.key)
-    if param.location == "query":
-        if param.many:
-            return request.query_params.getlist(param.key) or None
-        return request.query_params.get(param.key)
-    if param.location == "header":
-        return (_header_values(request, param.key) or None) if param.many else request.headers.get(param.key)
-    return request.cookies.get(param.key)
-
-
-def _styled(request: Request, param: Param, shape: Shape) -> object:
-    # OpenAPI's defaults: `form` exploded for query and cookie, `simple` not exploded for path and header.
-    explode = param.explode if param.explode is not None else param.location in ("query", "cookie")
-    if param.location == "query":
-        style = param.style or "form"
-        return query_value(request, param.key, shape, style, explode, param.props, param.others, param.extra)
-    if param.location == "path":
-        text = request.path_params.get(param.key)
-        return path_value(text, param.key, shape, param.style or "simple", explode, param.props)
-    if param.location == "header":
-        if shape == "array":
-            return _header_values(request, param.key) or None
-        return simple_value(request.headers.get(param.key), shape, explode, param.props)
-    # A cookie's `form` value: `a,b` for arrays, `k,v,k2,v2` for objects (exploded forms cannot be told apart).
-    return simple_value(request.cookies.get(param.key), shape, False, param.props)
-
-
-class Parameters(Generic[M]):
-    """Reads an operation's path, query, header and cookie parameters into its parameters model."""
-
-    def __init__(self, model: type[M], params: tuple[Param, ...]) -> None:
-        self._model = model
-        self._params = params
-        self._where = {p.field: (p.location, p.name) for p in params}
-
-    def read(self, request: Request) -> M:
-        """The validated parameters; 422 naming each invalid one."""
-        raw: dict[str, object] = {}
-        for param in self._params:
-            value = _raw(request, param)
-            if value is not None:
-                raw[param.field] = value
-        try:
-            return self._model.model_validate(raw)
-        except ValidationError as exc:
-            raise _located(exc.errors(include_url=False, include_context=False), self._where) from None
-
-
-class NoParameters:
-    """The reader of an operation without parameters."""
-
-    def read(self, request: Request) -> None:
-        """Nothing to read."""
-        return None
 
 
 class NoBody:
@@ -335,9 +234,9 @@ class FormFields(Generic[M]):
         except ValidationError as exc:
             # A JSON part already reported is not reported again as the model sees it.
             more = [e for e in exc.errors(include_url=False, include_context=False) if e["loc"][:1] not in failed]
-            raise _located([*errors, *more], self._where) from None
+            raise located([*errors, *more], self._where) from None
         if errors:
-            raise _located(errors, self._where)
+            raise located(errors, self._where)
         return fields
 
     def _json_errors(self, raw: dict[str, object]) -> list[dict[str, Any]]:
@@ -406,10 +305,7 @@ __all__ = [
     "FormModel",
     "JsonBody",
     "NoBody",
-    "NoParameters",
     "OptionalJsonBody",
-    "Param",
-    "Parameters",
     "Part",
     "RawBody",
     "is_json",

@@ -220,3 +220,31 @@ components:
       properties:
         "on": {type: string, format: date}
 """
+
+
+@pytest.mark.parametrize(
+    ("path", "where"),
+    [
+        ("/search?kind=book&verbose=true&codes=ab&codes=abcd", ("query", "codes", 1)),  # an item too long
+        ("/search?kind=book&verbose=true&codes=AB", ("query", "codes", 0)),  # an item off its pattern
+        ("/grid/3,100/.1/;zoom=2", ("path", "cells", 1)),  # an item over its maximum
+    ],
+)
+async def test_each_item_of_an_array_parameter_keeps_its_own_constraints(
+    client: tuple[httpx.AsyncClient, list[dict[str, Any]]], path: str, where: tuple[object, ...]
+) -> None:
+    http, received = client
+    answer = await http.get(path)
+    assert answer.status_code == 422, answer.text
+    assert [tuple(error["loc"]) for error in answer.json()["errors"]] == [where]
+    assert received == []
+
+
+async def test_array_parameter_items_within_their_constraints_reach_the_service(
+    client: tuple[httpx.AsyncClient, list[dict[str, Any]]],
+) -> None:
+    http, received = client
+    answer = await http.get("/search?kind=book&verbose=true&codes=ab&codes=xyz")
+    assert answer.status_code == 200, answer.text
+    assert received[0]["codes"] == ["ab", "xyz"]
+    assert (await http.get("/grid/0,99/.1/;zoom=2")).status_code == 501  # valid: the recorder does not implement it

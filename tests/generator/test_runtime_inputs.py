@@ -1,4 +1,5 @@
-"""Unit tests of scripts/runtime/inputs.py: parameters and bodies read, validated and refused as the contract says."""
+"""Unit tests of scripts/runtime/inputs.py and parameters.py: parameters and bodies read, validated and refused
+as the contract says."""
 
 from __future__ import annotations
 

@@ -26,15 +26,13 @@ from .inputs import (
     FormModel,
     JsonBody,
     NoBody,
-    NoParameters,
     OptionalJsonBody,
-    Param,
-    Parameters,
     Part,
     RawBody,
 )
 from .media import MediaTypes, XmlBody
 from .outputs import LocationLink, Responder
+from .parameters import NoParameters, Param, Parameters
 from .problems import (
     PROBLEM_MEDIA_TYPE,
     ErrorResponse,
