@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import pytest
 from pydantic import Field, TypeAdapter, ValidationError
 
-from scripts.runtime.formats import INTEGER, Email, Integer
+from scripts.runtime.formats import INTEGER, Email, Integer, from_text
 from scripts.schema_fixes import rewrite_model_types
 
 _EMAIL = TypeAdapter(Email)
@@ -92,3 +92,18 @@ def test_3_1_models_put_the_integer_marker_after_the_bounds() -> None:
     assert "Field(le=9), _formats.INTEGER," in out and "StrictInt" not in out.split("class A")[1]
     assert "c: _formats.Integer | None" in out
     assert rewrite_model_types(source, openapi31=False) == source  # 3.0: StrictInt as it is
+
+
+_STRING_OR_INTEGER = TypeAdapter(Annotated[Literal["a", "2b"] | Literal[1, 2], from_text("string", "integer")])
+
+
+@pytest.mark.parametrize(("sent", "read"), [("a", "a"), ("2b", "2b"), ("2", 2), ("1", 1)])
+def test_a_text_a_string_type_refuses_is_read_as_the_other_scalar_type(sent: str, read: object) -> None:
+    value = _STRING_OR_INTEGER.validate_python(sent)
+    assert value == read and type(value) is type(read)
+
+
+@pytest.mark.parametrize("sent", ["3", "b", "2.5", "true"])
+def test_a_text_neither_reading_accepts_is_refused(sent: str) -> None:
+    with pytest.raises(ValidationError):
+        _STRING_OR_INTEGER.validate_python(sent)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime
 import re
 from typing import Annotated, Any
@@ -33,6 +34,9 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     Strict,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
 )
 from pydantic_core import PydanticCustomError, core_schema
 
@@ -151,22 +155,38 @@ def read_text(text: str, types: tuple[str, ...]) -> Any:
     return _read(text, types) if types else text
 
 
-def from_text(*types: str, choices: tuple[object, ...] | None = None) -> BeforeValidator:
+def from_text(*types: str, choices: tuple[object, ...] | None = None) -> BeforeValidator | WrapValidator:
     """A validator reading text (or each text of a list) as one of the JSON `types` before the type's own check;
-    `choices`: the values allowed (an enum the type cannot express, such as floats)."""
+    `choices`: the values allowed (an enum the type cannot express, such as floats). Where a string is allowed
+    beside another scalar type (`oneOf` a string enum and an integer enum), a text the type refuses as a string is
+    tried once more as that other type (`2`)."""
 
-    def one(item: Any) -> Any:
-        value = _read(item, types) if isinstance(item, str) else item
+    def one(item: Any, kinds: tuple[str, ...]) -> Any:
+        value = _read(item, kinds) if isinstance(item, str) else item
         if choices is not None and value not in choices:
             raise ValueError(f"Input should be one of {', '.join(map(repr, choices))}")
         return value
 
     def read(value: Any) -> Any:
         if isinstance(value, list):
-            return [one(item) for item in value]
-        return one(value)
+            return [one(item, types) for item in value]
+        return one(value, types)
 
-    return BeforeValidator(read)
+    others = tuple(kind for kind in types if kind != "string")
+    if "string" not in types or not {"integer", "number", "boolean"} & set(others):
+        return BeforeValidator(read)
+
+    def as_string_then_other(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(read(value))
+        except ValidationError:
+            if not isinstance(value, str):
+                raise
+            with contextlib.suppress(PydanticCustomError, ValueError, ValidationError):
+                return handler(one(value, others))
+            raise
+
+    return WrapValidator(as_string_then_other)
 
 
 INTEGER = _IntegerInput()
