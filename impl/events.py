@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import orjson
 
 from generated import models
+from impl.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -314,9 +315,7 @@ class RedisBroker:
         self._fanout.end_all(CLOSE_GOING_AWAY, "the server is shutting down")
         for task in (self._listener, self._probe):
             if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await cancel_and_wait(task)
         await self._redis.aclose()
 
     def subscriber_count(self) -> int:

@@ -8,7 +8,6 @@ enqueued because the API died after its commit, is found by the worker's sweep w
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from impl.db import DatabaseLimits, open_database
 from impl.notifications.outbox import OutboxDeliverer, RetryPolicy
 from impl.notifications.senders import build_sender
 from impl.settings import Settings
+from impl.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from taskiq_redis import RedisStreamBroker
@@ -97,9 +97,7 @@ def install_worker(queue: NotificationQueue, settings: Settings) -> None:
         logger.info("notification worker started on stream %s", settings.notifications_queue_name)
 
     async def stop(state: TaskiqState) -> None:
-        state.sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await state.sweeper
+        await cancel_and_wait(state.sweeper)
         await state.database.dispose()
 
     queue.broker.add_event_handler(TaskiqEvents.WORKER_STARTUP, start)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from impl.notifications.senders import EmailSender, build_sender
 from impl.problems import InvalidRequest, Unauthorized
 from impl.security.ratelimit import AttemptLimiter, Quota, reserve_or_refuse
 from impl.settings import Settings
+from impl.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from impl.notifications.queue import NotificationQueue
@@ -123,9 +123,7 @@ class Notifications:
     async def aclose(self) -> None:
         """Stop the sweep, or disconnect the queue."""
         if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+            await cancel_and_wait(self._sweeper)
             self._sweeper = None
         if self.queue is not None:
             await self.queue.shutdown()

@@ -9,6 +9,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
+from fastapi import FastAPI
+
+from scripts.generate import generate
 from scripts.parse import Operation, Tag, parse
 from scripts.schemas import Models, prepare, run_datamodel_codegen
 from scripts.typeexpr import TypeRenderer
@@ -34,6 +38,24 @@ def import_package(root: Path, name: str) -> ModuleType:
         sys.path.insert(0, str(root))
     importlib.invalidate_caches()
     return importlib.import_module(name)
+
+
+def recording_stub(spec: Path, root: Path, *methods: str) -> tuple[httpx.AsyncClient, list[dict[str, Any]]]:
+    """`spec`'s generated stub on an in-process client, its default service implementing `methods` by recording
+    the keyword arguments each call got (the rest answer 501)."""
+    name = f"gen_{spec.stem.replace('-', '_')}"
+    generate(spec, root / name, display=spec.name)
+    package = import_package(root, name)
+    received: list[dict[str, Any]] = []
+
+    async def record(self: object, ctx: object, **kwargs: Any) -> None:
+        received.append(kwargs)
+
+    recorder = type("Recorder", (package.protocols.UnimplementedDefaultService,), dict.fromkeys(methods, record))
+    app = FastAPI()
+    for router in package.build_routers(package.Services(default=recorder())):
+        app.router.routes.extend(router.routes)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t"), received
 
 
 def run_mypy(root: Path, *packages: str) -> subprocess.CompletedProcess[str]:

@@ -8,10 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from scripts.generate import generate
-from tests.generator.helpers import import_package, inline_spec, only_operation
+from tests.generator.helpers import inline_spec, only_operation, recording_stub
 
 FIXTURE = Path(__file__).parent / "fidelity" / "class12-one-of-and-tuples.yaml"
 _VALID = "/labels/abc?size=4&ids=0,3&range%5Blo%5D=1&range%5Bhi%5D=2"
@@ -19,18 +17,7 @@ _VALID = "/labels/abc?size=4&ids=0,3&range%5Blo%5D=1&range%5Bhi%5D=2"
 
 @pytest.fixture
 def client(tmp_path: Path) -> tuple[httpx.AsyncClient, list[dict[str, Any]]]:
-    generate(FIXTURE, tmp_path / "gen_class12", display="class12.yaml")
-    package = import_package(tmp_path, "gen_class12")
-    received: list[dict[str, Any]] = []
-
-    class Recorder(package.protocols.UnimplementedDefaultService):
-        async def list_labels(self, ctx: Any, **kwargs: Any) -> None:
-            received.append(kwargs)
-
-    app = FastAPI()
-    for router in package.build_routers(package.Services(default=Recorder())):
-        app.router.routes.extend(router.routes)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t"), received
+    return recording_stub(FIXTURE, tmp_path, "list_labels")
 
 
 @pytest.mark.parametrize(

@@ -10,34 +10,15 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from scripts.generate import generate
-from tests.generator.helpers import import_package
+from tests.generator.helpers import recording_stub
 
 FIXTURE = Path(__file__).parent / "fidelity" / "class09-parameter-styles.yaml"
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> tuple[httpx.AsyncClient, list[dict[str, Any]]]:
-    generate(FIXTURE, tmp_path / "gen_class09", display="class09.yaml")
-    package = import_package(tmp_path, "gen_class09")
-    received: list[dict[str, Any]] = []
-
-    class Recorder(package.protocols.UnimplementedDefaultService):
-        async def search(self, ctx: Any, **kwargs: Any) -> None:
-            received.append(kwargs)
-
-        async def upload(self, ctx: Any, **kwargs: Any) -> None:
-            received.append(kwargs)
-
-        async def get_cell(self, ctx: Any, **kwargs: Any) -> None:
-            received.append(kwargs)
-
-    app = FastAPI()
-    for router in package.build_routers(package.Services(default=Recorder())):
-        app.router.routes.extend(router.routes)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t"), received
+    return recording_stub(FIXTURE, tmp_path, "search", "upload", "get_cell")
 
 
 async def test_a_query_key_no_parameter_names_goes_to_the_exploded_object_that_allows_it(
@@ -173,18 +154,8 @@ async def test_a_date_in_a_referenced_part_model_is_a_json_string(tmp_path: Path
     # model takes the part's JSON string.
     spec = tmp_path / "dated.yaml"
     spec.write_text(_DATED_PART)
-    generate(spec, tmp_path / "gen_dated", display="dated.yaml")
-    package = import_package(tmp_path, "gen_dated")
-    received: list[dict[str, Any]] = []
-
-    class Recorder(package.protocols.UnimplementedDefaultService):
-        async def post_event(self, ctx: Any, **kwargs: Any) -> None:
-            received.append(kwargs)
-
-    app = FastAPI()
-    for router in package.build_routers(package.Services(default=Recorder())):
-        app.router.routes.extend(router.routes)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+    http, received = recording_stub(spec, tmp_path, "post_event")
+    async with http:
         part = ("event", (None, b'{"on": "2024-02-29"}', "application/json"))
         answer = await http.post("/events", files=[part])
         assert answer.status_code == 200, answer.text
