@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from generated.security import SCOPE_USERS_ADMIN, SCOPES
@@ -121,12 +121,21 @@ def fuzzer_session() -> dict[str, object]:
 
 
 async def reset(database_url: str, users: list[dict[str, object]] | None) -> None:
-    """Empty every table, then (given `users` from `seed_users`) put them back with the fuzzing users' sessions."""
+    """Empty every table and start its ids from 1 again, then (given `users` from `seed_users`) put them back with
+    the fuzzing users' sessions. Ids restart so that a run sees the same ids whatever ran before it on the database
+    (a derandomized case naming item 1 must find the same item every time)."""
     engine = create_async_engine(database_url)
     try:
         async with engine.begin() as conn:
-            for table in reversed(metadata.sorted_tables):
-                await conn.execute(delete(table))
+            if conn.dialect.name == "postgresql":
+                quote = conn.dialect.identifier_preparer.quote
+                names = ", ".join(quote(table.name) for table in metadata.sorted_tables)
+                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(metadata.sorted_tables):
+                    await conn.execute(delete(table))
+                # SQLite's AUTOINCREMENT counters.
+                await conn.execute(text("DELETE FROM sqlite_sequence"))
             if users:
                 await conn.execute(insert(users_table), users)
                 seeded = {row["id"] for row in users}
