@@ -44,6 +44,7 @@ from impl.tables import idempotency_keys_table as _keys
 from impl.tables import notification_outbox_table as _outbox
 from impl.tables import refresh_tokens_table as _refresh
 from impl.tables import sessions_table as _sessions
+from impl.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -217,8 +218,8 @@ class Housekeeper:
         if self._task is None:
             return
         self._stopping.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._task, STOP_TIMEOUT_SECONDS)  # cancels it past the timeout
+        await asyncio.wait({self._task}, timeout=STOP_TIMEOUT_SECONDS)
+        await cancel_and_wait(self._task)  # past the timeout: cancelled, again and again until it has ended
         self._task = None
 
     async def sweep_once(self) -> SweepReport:

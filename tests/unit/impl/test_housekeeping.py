@@ -25,7 +25,7 @@ from impl.tables import idempotency_keys_table as _keys
 from impl.tables import notification_outbox_table as _outbox
 from impl.tables import refresh_tokens_table as _refresh
 from impl.tables import sessions_table as _sessions
-from tests.databases import connect, fresh_postgres_database, make_settings, migrate, require_postgres
+from tests.databases import connect, make_settings, migrate
 from tests.unit.impl.housekeeping_rows import NOW, Seed, ago
 from tests.unit.impl.housekeeping_rows import empty as _empty
 from tests.unit.impl.housekeeping_rows import rows_in as _count
@@ -261,15 +261,6 @@ def _sample(metrics: AppMetrics, name: str, **labels: str) -> float:
 # --- one sweeper at a time -----------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    """A database of its own: the race below must see only its own rows."""
-    require_postgres()
-    with fresh_postgres_database() as url:
-        migrate(url, "head")
-        yield url
-
-
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     url = f"sqlite+aiosqlite:///{tmp_path / 'housekeeping.db'}"
@@ -277,12 +268,12 @@ def sqlite_url(tmp_path: Path) -> str:
     return url
 
 
-async def test_postgres_a_held_lock_makes_the_round_yield(postgres_url: str) -> None:
-    settings = _settings(postgres_url)
-    database = open_database(postgres_url)
+async def test_postgres_a_held_lock_makes_the_round_yield(postgres_database_url: str) -> None:
+    settings = _settings(postgres_database_url)
+    database = open_database(postgres_database_url)
     try:
         await Seed(database).keys(*[ago(86400)] * 5)
-        holder = await connect(postgres_url)
+        holder = await connect(postgres_database_url)
         try:
             async with holder.transaction():
                 assert await holder.fetchval("SELECT pg_try_advisory_xact_lock($1)", LOCK_KEY)
@@ -334,10 +325,10 @@ class _HoldingFirstBatch(Housekeeper):
         return got
 
 
-async def test_postgres_two_racing_sweepers_one_sweeps_the_other_yields(postgres_url: str) -> None:
+async def test_postgres_two_racing_sweepers_one_sweeps_the_other_yields(postgres_database_url: str) -> None:
     # Two engines (as two instances have), each connection warmed up, released together by a barrier.
-    settings = _settings(postgres_url, housekeeping_batch_size=50)
-    databases = [open_database(postgres_url) for _ in range(2)]
+    settings = _settings(postgres_database_url, housekeeping_batch_size=50)
+    databases = [open_database(postgres_database_url) for _ in range(2)]
     barrier = asyncio.Barrier(2)
 
     async def sweep(database: Database, asked: list[bool]) -> SweepReport:
@@ -397,7 +388,8 @@ def _threads(url: str, settings: Settings, sweepers: int = 2) -> list[SweepRepor
 @pytest.fixture(params=["sqlite", "postgres"])
 def own_url(request: pytest.FixtureRequest) -> str:
     """A database of the test's own on each backend."""
-    url: str = request.getfixturevalue(f"{request.param}_url")
+    name = "postgres_database_url" if request.param == "postgres" else "sqlite_url"
+    url: str = request.getfixturevalue(name)
     return url
 
 
