@@ -55,13 +55,20 @@ async def test_the_hasher_never_runs_more_hashes_than_its_capacity(
     hasher = PasswordHasher(
         make_settings("sqlite+aiosqlite://", max_concurrent_hashes=concurrent, max_queued_hashes=100)
     )
-    inside, peak, lock = [0], [0], threading.Lock()
+    inside, peak, started, lock = [0], [0], [0], threading.Condition()
+    count = 12
     original = hasher._hash.hash
 
     def counting_hash(password: str) -> str:
         with lock:  # hashes run in worker threads
             inside[0] += 1
+            started[0] += 1
             peak[0] = max(peak[0], inside[0])
+            # Each hash holds its slot until `concurrent` run at once or every hash has started (at most 5 s): on a
+            # busy machine the first could otherwise end before the third starts, and the peak would say nothing
+            # about the capacity.
+            lock.notify_all()
+            lock.wait_for(lambda: inside[0] >= concurrent or started[0] == count, timeout=5)
         try:
             return original(password)
         finally:
@@ -69,6 +76,6 @@ async def test_the_hasher_never_runs_more_hashes_than_its_capacity(
                 inside[0] -= 1
 
     monkeypatch.setattr(hasher._hash, "hash", counting_hash)
-    hashes = await asyncio.gather(*(hasher.hash(f"password number {n}") for n in range(12)))
-    assert len(set(hashes)) == 12
+    hashes = await asyncio.gather(*(hasher.hash(f"password number {n}") for n in range(count)))
+    assert len(set(hashes)) == count
     assert peak[0] == concurrent
