@@ -31,9 +31,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import Pool, StaticPool
 from sqlalchemy.sql.base import Executable
 
-from impl.compiled import Query, run_on_cursor
+from impl.compiled import Query, Record, run_on_cursor
 from impl.problems import DatabaseUnavailable
 from impl.settings import Settings
+from impl.sqlite_checkpoints import FALLBACK_PAGES, WalCheckpointer
 
 # The task holding a connection in this context (None: none held).
 _holder: ContextVar[asyncio.Task[object] | None] = ContextVar("db_connection_holder", default=None)
@@ -161,8 +162,8 @@ class DbConnection(Protocol):
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
     ) -> CursorResult[Any]: ...
 
-    async def fetch(self, query: Query, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """The rows of `query` as tuples of processed values (raw DBAPI cursor where the backend allows)."""
+    async def fetch(self, query: Query, parameters: Mapping[str, Any]) -> list[Record]:
+        """The rows of `query` as dicts of processed values by column (raw DBAPI cursor where the backend allows)."""
         ...
 
     async def commit(self) -> None: ...
@@ -198,7 +199,7 @@ class _InlineConnection:
         except Exception as exc:
             self._database._failed(exc)
 
-    async def fetch(self, query: Query, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    async def fetch(self, query: Query, parameters: Mapping[str, Any]) -> list[Record]:
         conn = self._conn
         try:
             if query.writes and not conn.in_transaction():
@@ -234,7 +235,7 @@ def json_dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, object], None]:
+def _sqlite_pragmas(busy_timeout_ms: int, *, checkpoints_elsewhere: bool) -> Callable[[Any, object], None]:
     """The `connect` listener that configures each new SQLite connection."""
 
     def set_pragmas(dbapi_connection: Any, _record: object) -> None:
@@ -245,13 +246,24 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, object], None]:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if checkpoints_elsewhere:  # a WalCheckpointer thread does it; commits only as a fallback
+            cursor.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_PAGES}")
         cursor.close()
 
     return set_pragmas
 
 
+def _sqlite_file(url: str) -> str | None:
+    """The file a SQLite URL names; None for an in-memory database (no WAL, nothing to checkpoint)."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
+
+
 class InlineSqliteDatabase:
-    """One SQLite connection driven on the event-loop thread, lent to one request at a time."""
+    """One SQLite connection driven on the event-loop thread, lent to one request at a time; a file database's WAL
+    is checkpointed by a thread of its own (`impl/sqlite_checkpoints.py`), never inside a request's commit."""
 
     def __init__(self, url: str, *, echo: bool = False, limits: DatabaseLimits | None = None) -> None:
         self.limits = limits = limits or DatabaseLimits.defaults()
@@ -264,7 +276,12 @@ class InlineSqliteDatabase:
             json_serializer=json_dumps,
             json_deserializer=orjson.loads,
         )
-        event.listen(self.engine, "connect", _sqlite_pragmas(limits.sqlite_busy_timeout_ms))
+        path = _sqlite_file(url)
+        self._checkpointer = (
+            WalCheckpointer(path, busy_timeout_ms=limits.sqlite_busy_timeout_ms) if path is not None else None
+        )
+        pragmas = _sqlite_pragmas(limits.sqlite_busy_timeout_ms, checkpoints_elsewhere=self._checkpointer is not None)
+        event.listen(self.engine, "connect", pragmas)
         # An asyncio lock, not the pool, makes a second request wait: waiting must never block the loop.
         self._lock = asyncio.Lock()
         self._conn: Connection | None = None
@@ -285,6 +302,8 @@ class InlineSqliteDatabase:
             except Exception as exc:  # nothing to reopen: the next borrower tries to open it again
                 raise_if_unavailable(exc, self.limits.retry_after_seconds)
                 raise
+            if self._checkpointer is not None:
+                self._checkpointer.start()  # once the file is in WAL mode (the connect listener did that)
         return self._conn
 
     def _failed(self, exc: Exception) -> NoReturn:
@@ -304,11 +323,18 @@ class InlineSqliteDatabase:
                 self._conn.close()
                 self._conn = None
 
+    @property
+    def checkpointer(self) -> WalCheckpointer | None:
+        """The thread that checkpoints the WAL (None for an in-memory database)."""
+        return self._checkpointer
+
     async def dispose(self) -> None:
         async with self._lock:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.stop)
         self.engine.dispose()
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import Pool
 from sqlalchemy.sql.base import Executable
 
-from impl.compiled import Query
+from impl.compiled import Query, Record
 from impl.db import DatabaseLimits, DbConnection, json_dumps, one_per_task, raise_if_unavailable
 
 logger = logging.getLogger(__name__)
@@ -45,13 +45,13 @@ class _PooledConnection:
             raise_if_unavailable(exc, self._retry_after)
             raise
 
-    async def fetch(self, query: Query, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    async def fetch(self, query: Query, parameters: Mapping[str, Any]) -> list[Record]:
         try:
             result = await self._conn.execute(query.statement, parameters)
         except Exception as exc:
             raise_if_unavailable(exc, self._retry_after)
             raise
-        return [tuple(row) for row in result.all()]
+        return [dict(row._mapping) for row in result.all()]
 
     async def commit(self) -> None:
         try:

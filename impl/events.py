@@ -125,6 +125,11 @@ class EventBroker(Protocol):
         """True while events reach only this process's subscribers though they should reach every worker's."""
         ...
 
+    @property
+    def has_audience(self) -> bool:
+        """Whether a published event could reach anyone (publishers skip encoding events nobody can receive)."""
+        ...
+
 
 class _Fanout:
     """The subscriptions of this process."""
@@ -181,6 +186,11 @@ class InProcessBroker:
     def degraded(self) -> bool:
         """Never: in-process delivery is all this broker promises."""
         return False
+
+    @property
+    def has_audience(self) -> bool:
+        """Only while this process has subscribers."""
+        return bool(self._fanout.subscriptions)
 
 
 class FanoutHealth:
@@ -281,6 +291,11 @@ class RedisBroker:
     def degraded(self) -> bool:
         """True while Redis is unreachable: events then reach only this process's subscribers."""
         return self._health.degraded
+
+    @property
+    def has_audience(self) -> bool:
+        """Always: other workers' subscribers are not known here."""
+        return True
 
     async def publish(self, event: str) -> None:
         """Deliver `event` to this process's subscribers, then PUBLISH it for the other workers' — unless Redis is

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -19,7 +19,7 @@ from generated import models
 from generated.protocols import UnimplementedItemsService
 from generated.runtime import NotImplementedOperation, RequestContext, UploadedFile
 from generated.security import SCOPE_USERS_ADMIN
-from impl.compiled import Query
+from impl.compiled import Query, Record
 from impl.db import Database, DbConnection
 from impl.etags import if_match_allows, make_etag
 from impl.events import EventBroker, InProcessBroker, deleted_event, item_event
@@ -29,8 +29,6 @@ from impl.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Una
 from impl.tables import idempotency_keys_table as _keys
 from impl.tables import items_table as _items
 
-_ITEM_COLUMNS = tuple(column.name for column in _items.c)
-_ID, _VERSION_AT = _ITEM_COLUMNS.index("id"), _ITEM_COLUMNS.index("version")
 _ITEMS: TypeAdapter[list[models.Item]] = TypeAdapter(list[models.Item])
 _ANONYMOUS = ""
 _FIRST_VERSION = 1  # of a created item; replays of its creation carry this version's ETag
@@ -97,14 +95,9 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _to_item(row: Sequence[Any]) -> models.Item:
-    # Zipped with the column names: going through `row._mapping` cost as much as validating the item (profiled).
-    return models.Item.model_validate(dict(zip(_ITEM_COLUMNS, row, strict=True)))
-
-
-def _to_items(rows: Sequence[Sequence[Any]]) -> list[models.Item]:
+def _to_items(rows: list[Record]) -> list[models.Item]:
     # One validator call for the page instead of one per row: a third less time for 20 items (profiled).
-    return _ITEMS.validate_python([dict(zip(_ITEM_COLUMNS, row, strict=True)) for row in rows])
+    return _ITEMS.validate_python(rows)
 
 
 def _writable_fields(body: models.ItemCreate | models.ItemPatch) -> dict[str, object]:
@@ -176,7 +169,7 @@ class SqlItemsService(UnimplementedItemsService):
                 if replay is not None:
                     return _replayed(ctx, replay)
             (row,) = await conn.fetch(_INSERT, values)
-            item = _to_item(row)
+            item = models.Item.model_validate(row)
             if idempotency_key is not None:
                 try:
                     await conn.execute(
@@ -198,7 +191,7 @@ class SqlItemsService(UnimplementedItemsService):
                     return _replayed(ctx, replay)
             await conn.commit()
         _tag(ctx, row)
-        await self._events.publish(item_event("created", item))  # after the commit: never an event for a rollback
+        await self._publish(lambda: item_event("created", item))  # after the commit: never an event for a rollback
         return item
 
     @override
@@ -236,7 +229,7 @@ class SqlItemsService(UnimplementedItemsService):
             await conn.commit()
         if self._files is not None:
             await self._files.discard(images)  # after the commit: a rollback must not lose the bytes
-        await self._events.publish(deleted_event(item_id))
+        await self._publish(lambda: deleted_event(item_id))
 
     @override
     async def upload_item_image(
@@ -269,9 +262,14 @@ class SqlItemsService(UnimplementedItemsService):
         except BaseException:
             await self._files.discard([stored.id])
             raise
-        item = _answer(ctx, row)
-        await self._events.publish(item_event("updated", item))
+        item = _answer(ctx, row._asdict())
+        await self._publish(lambda: item_event("updated", item))
         return item
+
+    async def _publish(self, event: Callable[[], str]) -> None:
+        # Encoding an event costs more than delivering it: none is encoded when nobody could receive it.
+        if self._events.has_audience:
+            await self._events.publish(event())
 
     async def _update(
         self, ctx: RequestContext, item_id: int, if_match: str | None, values: dict[str, object]
@@ -285,8 +283,8 @@ class SqlItemsService(UnimplementedItemsService):
             if row is None:
                 raise PreconditionFailed(f"item {item_id} changed while it was being updated")
             await conn.commit()
-        item = _answer(ctx, row)
-        await self._events.publish(item_event("updated", item))
+        item = _answer(ctx, row._asdict())
+        await self._publish(lambda: item_event("updated", item))
         return item
 
 
@@ -330,11 +328,11 @@ def _replayed(ctx: RequestContext, item: models.Item) -> models.Item:
     return item
 
 
-def _tag(ctx: RequestContext, row: Sequence[Any]) -> None:
-    ctx.headers["ETag"] = make_etag(row[_ID], row[_VERSION_AT])
+def _tag(ctx: RequestContext, row: Record) -> None:
+    ctx.headers["ETag"] = make_etag(row["id"], row["version"])
 
 
-def _answer(ctx: RequestContext, row: Sequence[Any]) -> models.Item:
-    """The item of a fresh row, with the ETag of that version."""
+def _answer(ctx: RequestContext, row: Record) -> models.Item:
+    """The item of a fresh row (a `Query` record, or a Core row's `_asdict()`), with the ETag of that version."""
     _tag(ctx, row)
-    return _to_item(row)
+    return models.Item.model_validate(row)

@@ -94,6 +94,22 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
     @override
+    def bind_processor(self, dialect: Dialect) -> Callable[[dt.datetime | None], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        # The text SQLAlchemy's SQLite DATETIME writes ("YYYY-MM-DD HH:MM:SS.ffffff", UTC), in one C call instead of
+        # its %-formatting of seven fields after `process_bind_param` (two columns of every item write; profiled).
+        def format_utc(value: dt.datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+        return format_utc
+
+    @override
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], dt.datetime | None] | None:
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)

@@ -194,15 +194,15 @@ class TokenAuthenticator:
         """The token's scopes still granted to an active account whose session is neither revoked nor expired."""
         async with self._database.connect() as conn:
             rows = await conn.fetch(_ACCOUNT, {"uid": int(claims.subject), "sid": claims.session_id})
-        if not rows or not rows[0][0]:
+        if not rows or not rows[0]["is_active"]:
             raise Unauthorized("the account of this token no longer exists", invalid_token=True)
-        _, scopes, session_id, revoked_at, expires_at = rows[0]
-        if session_id is None or revoked_at is not None:
+        account = rows[0]
+        if account["session_id"] is None or account["revoked_at"] is not None:
             raise Unauthorized("this session has ended", invalid_token=True)
         # Past its absolute lifetime a session is refused like a revoked one, whatever the token's own `exp` says.
-        if expires_at <= dt.datetime.now(dt.UTC):
+        if account["expires_at"] <= dt.datetime.now(dt.UTC):
             raise Unauthorized("this session has expired", invalid_token=True)
-        return claims.scopes & frozenset(scopes)
+        return claims.scopes & frozenset(account["scopes"])
 
 
 def _check_csrf(request: Request, claims: AccessClaims) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Literal
 
+import orjson
 import pytest
 from sqlalchemy import insert
 
@@ -13,6 +15,7 @@ from generated import models
 from generated.routers.items import OP_CREATE_ITEM, OP_UPDATE_ITEM
 from generated.runtime import Principal, RequestContext
 from impl.db import InlineSqliteDatabase
+from impl.events import InProcessBroker, item_event
 from impl.items import SqlItemsService, _contains_pattern
 from impl.problems import Conflict, Forbidden, PreconditionFailed
 from impl.tables import items_table, users_table
@@ -116,3 +119,29 @@ async def test_idempotency_key_with_other_body_conflicts(database: InlineSqliteD
 @pytest.mark.parametrize(("text", "pattern"), [("a", "%a%"), ("50%", "%50/%%"), ("a_b", "%a/_b%"), ("x/y", "%x//y%")])
 def test_contains_pattern_escapes_like_wildcards(text: str, pattern: str) -> None:
     assert _contains_pattern(text) == pattern
+
+
+async def test_events_are_encoded_only_when_someone_can_receive_them(
+    database: InlineSqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write with no subscriber anywhere skips the event's encoding; with one, the subscriber gets the event."""
+    broker = InProcessBroker(queue_size=4)
+    service = SqlItemsService(database, broker)
+    encoded: list[str] = []
+
+    def counting_item_event(kind: Literal["created", "updated"], item: models.Item) -> str:
+        encoded.append(kind)
+        return item_event(kind, item)
+
+    monkeypatch.setattr("impl.items.item_event", counting_item_event)
+    assert not broker.has_audience
+    await service.create_item(RequestContext(operation=OP_CREATE_ITEM), idempotency_key=None, body=_new("quiet"))
+    assert encoded == []
+    async with broker.subscribe() as subscription:
+        assert broker.has_audience
+        created = await service.create_item(
+            RequestContext(operation=OP_CREATE_ITEM), idempotency_key=None, body=_new("heard")
+        )
+        assert encoded == ["created"]
+        assert orjson.loads(await subscription.next()) == {"event": "created", "item": created.model_dump(mode="json")}
+    assert not broker.has_audience
