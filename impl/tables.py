@@ -132,7 +132,8 @@ items_table = Table(
     "items",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("name", String(100), nullable=False, index=True),
+    # Not indexed: the `q` search is a case-insensitive substring match, which no B-tree serves (migration 0008).
+    Column("name", String(100), nullable=False),
     Column("description", String(300), nullable=True),
     Column("price", Float, nullable=False),
     Column("tax", Float, nullable=True),

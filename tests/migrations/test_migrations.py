@@ -137,6 +137,16 @@ def test_the_housekeeping_indexes_come_with_0006_and_go_with_its_downgrade(fresh
     assert _index_names(fresh_database_url, tables) == before
 
 
+def test_0008_drops_the_name_index_no_query_uses_and_its_downgrade_restores_it(fresh_database_url: str) -> None:
+    config = alembic_config(fresh_database_url)
+    command.upgrade(config, "0007")
+    assert "ix_items_name" in _index_names(fresh_database_url, ("items",))
+    command.upgrade(config, "0008")
+    assert _index_names(fresh_database_url, ("items",)) == {"ix_items_owner_id"}
+    command.downgrade(config, "0007")
+    assert "ix_items_name" in _index_names(fresh_database_url, ("items",))
+
+
 # As the app writes them (SQLite keeps its 'YYYY-MM-DD HH:MM:SS.ffffff' text), not as raw SQL would.
 _TIMESTAMP = DateTime(timezone=True)
 _sessions_0006 = table(
