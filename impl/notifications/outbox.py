@@ -3,7 +3,8 @@
 A row's life: `pending` (attempts 0, leased to whoever accepted it) -> claimed (attempts + 1, leased until
 `next_attempt_at`) -> `delivered`, or back to `pending` with a backoff after a failure, or `failed` after the last
 attempt. A claim is an UPDATE that matches only the attempt count it read, so one process at a time holds a row; a
-process that dies holding one leaves it due again when its lease ends, and the sweep retries it.
+process that dies holding one leaves it due again when its lease ends, and the sweep retries it; one that shuts
+down mid-attempt (the attempt is cancelled) makes it due again at once.
 
 "Exactly once", precisely: a row is marked delivered once (a compare-and-set on its status) and never sent again
 after that; while a claim's lease runs nobody else sends it. The one window left is a crash after the SMTP server
@@ -215,6 +216,9 @@ class OutboxDeliverer:
         with _logged_as(request_id):
             try:
                 await self._sender.send(email)
+            except asyncio.CancelledError:
+                await self._release(row_id, request_id, attempts)
+                raise
             except Exception as exc:
                 await self._record_failure(row_id, request_id, attempts, exc)
                 return False
@@ -233,6 +237,27 @@ class OutboxDeliverer:
                     "notification %s (request %s) was already delivered by another attempt", row_id, request_id
                 )
             return True
+
+    async def _release(self, row_id: str, request_id: str | None, attempts: int) -> None:
+        """An attempt cut short (the process is shutting down): the row is due again at once, not when the lease
+        ends. The SMTP server may have the mail already: the retry carries the same Message-ID, as after a crash."""
+        values = {
+            "row_id": row_id,
+            "claim": attempts,
+            "new_status": PENDING,
+            "retry_at": _now(),
+            "error": "interrupted: the delivering process shut down",
+        }
+        try:
+            async with self._database.connect() as conn:
+                await conn.execute(_MARK_FAILED_ATTEMPT, values)
+                await conn.commit()
+        except Exception:
+            logger.exception(
+                "notification %s (request %s): could not release it; due when its lease ends", row_id, request_id
+            )
+        else:
+            logger.info("notification %s (request %s): attempt %d interrupted, due again", row_id, request_id, attempts)
 
     async def _record_failure(self, row_id: str, request_id: str | None, attempts: int, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"[:_ERROR_LENGTH]
