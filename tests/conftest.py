@@ -15,6 +15,7 @@ from generated.security import SCOPE_USERS_ADMIN
 from impl.app import create_app
 from impl.settings import DEFAULT_SCOPES, Settings
 from impl.tables import users_table
+from tests.caches import share_bytecode_cache
 from tests.databases import empty_and_close, fresh_postgres_database, make_settings, migrate, require_postgres
 from tests.redis_server import RedisProcess
 from tests.users import (
@@ -28,6 +29,11 @@ from tests.users import (
 )
 
 BACKENDS = ["sqlite", "postgres"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before the xdist workers start: they and every subprocess share one bytecode cache (tests/caches.py)."""
+    share_bytecode_cache()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -41,12 +41,16 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.caches import save_mypy_cache, seed_mypy_cache
+
 REPO = Path(__file__).resolve().parents[2]
 SPEC = Path("openapi/openapi.yaml")
 # The generator's inputs and the package impl imports; pyproject's mypy `files` are added to these.
 NEEDED = ("openapi", "scripts", "generated", "impl", "pyproject.toml")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 TIMEOUT = 900
+# The name the baseline's mypy cache is saved under between runs (tests/caches.py).
+SAVED_CACHE = "typed-binding"
 
 Spec = dict[str, Any]
 Mutation = Callable[[Spec], None]
@@ -321,24 +325,20 @@ def type_check(copy: Path, generated: Generated, cache: Path, seed: Path | None)
 
 
 def seed_baseline(source: Path, copy: Path, seed: Path) -> Outcome:
-    """The unmutated copy, type-checked: its cache seeds every mutated case.
+    """The unmutated copy, type-checked: its cache seeds every mutated case, and the next run's baseline.
 
-    It starts from the repo's own `.mypy_cache` when there is one (`make check` leaves it before `make test`): a
-    cold run costs ~35 s. A cache copied while being written, or one mypy cannot use, means one cold run instead.
+    It starts from the cache the last run saved (tests/caches.py), else from the repo's own `.mypy_cache` (`make
+    check` leaves it before `make test`): a cold run costs ~20 s of CPU. A seed mypy cannot use means one cold run.
     """
     generated = regenerate(source, copy, CASES["baseline"])
-    repo_cache = REPO / ".mypy_cache"
-    if repo_cache.is_dir():
-        try:
-            shutil.copytree(repo_cache, seed)
-        except (OSError, shutil.Error):
-            shutil.rmtree(seed, ignore_errors=True)
-        else:
-            warm = type_check(copy, generated, seed, None)
-            if warm.mypy is not None and warm.mypy.returncode in (0, 1):
-                return warm
-            shutil.rmtree(seed, ignore_errors=True)
-    return type_check(copy, generated, seed, None)
+    seed_mypy_cache(SAVED_CACHE, seed, REPO / ".mypy_cache")
+    outcome = type_check(copy, generated, seed, None) if seed.is_dir() else None
+    if outcome is None or outcome.mypy is None or outcome.mypy.returncode not in (0, 1):
+        shutil.rmtree(seed, ignore_errors=True)
+        outcome = type_check(copy, generated, seed, None)
+    if outcome.mypy is not None and outcome.mypy.returncode in (0, 1):
+        save_mypy_cache(SAVED_CACHE, seed)
+    return outcome
 
 
 @pytest.fixture(scope="module")

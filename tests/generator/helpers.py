@@ -16,6 +16,7 @@ from scripts.generate import generate
 from scripts.parse import Operation, Tag, parse
 from scripts.schemas import Models, prepare, run_datamodel_codegen
 from scripts.typeexpr import TypeRenderer
+from tests import caches
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -58,26 +59,12 @@ def recording_stub(spec: Path, root: Path, *methods: str) -> tuple[httpx.AsyncCl
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t"), received
 
 
-def run_mypy(root: Path, *packages: str) -> subprocess.CompletedProcess[str]:
-    """Run `mypy --strict` (pydantic plugin) on generated packages below `root`."""
+def run_mypy(root: Path, *packages: str, cache: str) -> subprocess.CompletedProcess[str]:
+    """Run `mypy --strict` (pydantic plugin) on generated packages below `root`, from the mypy cache the last run
+    saved as `cache` (tests/caches.py: the standard library and pydantic are not analysed again)."""
     config = root / "mypy.ini"
     config.write_text(_MYPY_INI)
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--config-file",
-            str(config),
-            "--cache-dir",
-            str(root / ".mypy_cache"),
-            *packages,
-        ],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return caches.run_mypy(cache, root / ".mypy_cache", "--config-file", str(config), *packages, cwd=root)
 
 
 def inline_spec(paths: dict[str, Any], schemas: dict[str, Any] | None = None, **components: Any) -> dict[str, Any]:

@@ -110,7 +110,7 @@ def test_every_corpus_and_fixture_package_passes_mypy_strict(tmp_path: Path) -> 
         package = "gen_mypy_" + re.sub(r"\W", "_", spec_path.stem)
         generate(spec_path, tmp_path / package, strict=False)
         packages.append(package)
-    done = run_mypy(tmp_path, *packages)
+    done = run_mypy(tmp_path, *packages, cache="corpus")
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -56,7 +56,7 @@ def test_golden_output_matches_expected_tree(generated: Path, case: str) -> None
 
 
 def test_golden_output_passes_mypy_strict(generated: Path) -> None:
-    done = run_mypy(generated, *(f"gen_golden_{case}" for case in CASES))
+    done = run_mypy(generated, *(f"gen_golden_{case}" for case in CASES), cache="golden")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
