@@ -18,6 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from generated import OPERATIONS, Services, build_routers
 from generated.runtime import ContractRoutes
 from impl.auth import SqlAuthService
+from impl.contract_dispatch import ContractDispatch
 from impl.db import Database, DatabaseLimits, open_database
 from impl.demo import InProcessDemoService
 from impl.docs import install_contract_docs
@@ -135,16 +136,18 @@ def create_app(
     app.state.notifications = notifications
     app.state.housekeeper = housekeeper
     authenticator = TokenAuthenticator(database, codec)
-    for router in build_routers(bound, authenticator=authenticator):
-        # One table of the routes, not include_router(): FastAPI's included-router matching and Starlette's
-        # route-by-route regexes cost ~20-25 us a request each (profiled); these routers carry no prefix or
-        # dependencies of their own to preserve.
-        app.router.routes.append(ContractRoutes(router.routes))
+    # One table of the routes, not include_router(): FastAPI's included-router matching and Starlette's
+    # route-by-route regexes cost ~20-25 us a request each (profiled); these routers carry no prefix or
+    # dependencies of their own to preserve. Requests reach it from ContractDispatch (below the edge layer).
+    contract = ContractRoutes(
+        route for router in build_routers(bound, authenticator=authenticator) for route in router.routes
+    )
+    app.router.routes.append(contract)
     # Outside the contract (openapi/asyncapi.yaml describes them); the same authenticator checks their callers.
     app.router.routes.extend(WebSocketEndpoints(settings, authenticator, events).routes())
     install_contract_docs(app)
     install_problem_handlers(app)
-    _add_middleware(app, settings, metrics)
+    _add_middleware(app, settings, metrics, contract)
     return app
 
 
@@ -187,8 +190,9 @@ def _lifespan(
     return lifespan
 
 
-def _add_middleware(app: FastAPI, settings: Settings, metrics: AppMetrics) -> None:
+def _add_middleware(app: FastAPI, settings: Settings, metrics: AppMetrics, contract: ContractRoutes) -> None:
     # Added innermost first: the edge layer wraps everything so every response and log line carries the request id.
+    app.add_middleware(ContractDispatch, routes=contract)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
