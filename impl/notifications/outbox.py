@@ -241,35 +241,22 @@ class OutboxDeliverer:
     async def _release(self, row_id: str, request_id: str | None, attempts: int) -> None:
         """An attempt cut short (the process is shutting down): the row is due again at once, not when the lease
         ends. The SMTP server may have the mail already: the retry carries the same Message-ID, as after a crash."""
-        values = {
-            "row_id": row_id,
-            "claim": attempts,
-            "new_status": PENDING,
-            "retry_at": _now(),
-            "error": "interrupted: the delivering process shut down",
-        }
-        try:
-            async with self._database.connect() as conn:
-                await conn.execute(_MARK_FAILED_ATTEMPT, values)
-                await conn.commit()
-        except Exception:
-            logger.exception(
-                "notification %s (request %s): could not release it; due when its lease ends", row_id, request_id
-            )
-        else:
+        released = await self._end_attempt(
+            row_id,
+            request_id,
+            attempts,
+            status=PENDING,
+            retry_at=_now(),
+            error="interrupted: the delivering process shut down",
+            unrecorded="could not release it; due when its lease ends",
+        )
+        if released:
             logger.info("notification %s (request %s): attempt %d interrupted, due again", row_id, request_id, attempts)
 
     async def _record_failure(self, row_id: str, request_id: str | None, attempts: int, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"[:_ERROR_LENGTH]
         last = attempts >= self._policy.max_attempts
         wait = self._policy.backoff(attempts)
-        values = {
-            "row_id": row_id,
-            "claim": attempts,
-            "new_status": FAILED if last else PENDING,
-            "retry_at": _now() + dt.timedelta(seconds=0 if last else wait),
-            "error": error,
-        }
         if last:
             logger.error(
                 "notification %s (request %s): attempt %d failed, giving up: %s", row_id, request_id, attempts, error
@@ -283,10 +270,36 @@ class OutboxDeliverer:
                 wait,
                 error,
             )
+        await self._end_attempt(
+            row_id,
+            request_id,
+            attempts,
+            status=FAILED if last else PENDING,
+            retry_at=_now() + dt.timedelta(seconds=0 if last else wait),
+            error=error,
+            # Unrecorded, the row stays claimed until its lease ends: it is retried then, just later.
+            unrecorded="could not record the failure",
+        )
+
+    async def _end_attempt(
+        self,
+        row_id: str,
+        request_id: str | None,
+        attempts: int,
+        *,
+        status: str,
+        retry_at: dt.datetime,
+        error: str,
+        unrecorded: str,
+    ) -> bool:
+        """Record how claim `attempts` of the row ended (its status, when it is due again, why); False, with
+        `unrecorded` logged, when that could not be written."""
+        values = {"row_id": row_id, "claim": attempts, "new_status": status, "retry_at": retry_at, "error": error}
         try:
             async with self._database.connect() as conn:
                 await conn.execute(_MARK_FAILED_ATTEMPT, values)
                 await conn.commit()
         except Exception:
-            # Unrecorded, the row stays claimed until its lease ends: it is retried then, just later.
-            logger.exception("notification %s (request %s): could not record the failure", row_id, request_id)
+            logger.exception("notification %s (request %s): %s", row_id, request_id, unrecorded)
+            return False
+        return True
