@@ -7,7 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import jsonschema_rs
+from schemathesis import Case
 from schemathesis.core.failures import AcceptedNegativeData, Failure
+from schemathesis.core.transport import Response
 from schemathesis.openapi.checks import EnsureResourceAvailability
 from starlette.requests import cookie_parser
 
@@ -75,6 +77,43 @@ def cookie_received_valid(
             return False
         judged = True
     return judged
+
+
+def negations(case: Case[Any]) -> list[Negation]:
+    """What Schemathesis made invalid in a negative case, from its metadata (empty when it does not say)."""
+    if case.meta is None:
+        return []
+    data = case.meta.phase.data
+    if data.mutations:
+        return [
+            Negation(mutation.parameter_location.value, mutation.parameter, tuple(mutation.keywords))
+            for mutation in data.mutations
+        ]
+    if data.parameter_location is not None:
+        return [Negation(data.parameter_location.value, data.parameter, ())]
+    return []
+
+
+def cookie_parameters(case: Case[Any]) -> dict[str, tuple[dict[str, Any], bool]]:
+    """The operation's cookie parameters declared inline (path-level ones too): name → (schema, required)."""
+    path_item = case.operation.schema.raw_schema["paths"].get(case.operation.path, {})
+    declared = [*path_item.get("parameters", []), *case.operation.definition.raw.get("parameters", [])]
+    return {
+        parameter["name"]: (parameter.get("schema", {}), bool(parameter.get("required")))
+        for parameter in declared
+        if parameter.get("in") == "cookie"
+    }
+
+
+def contract_false_positive(failure: Failure, case: Case[Any], response: Response) -> str | None:
+    """Why `failure` is no failure of this contract, whichever users send the requests (None: it is one): the
+    multipart text false positive, or a cookie the server received valid."""
+    if multipart_text_false_positive(failure, case.media_type):
+        return "multipart text"
+    cookie_header = str(response.request.headers.get("Cookie") or "")
+    if cookie_received_valid(failure, negations(case), cookie_header, cookie_parameters(case)):
+        return "cookie received valid"
+    return None
 
 
 # The contract answers a user who may not see an object with the 404 of an unknown id: "any other file only to its

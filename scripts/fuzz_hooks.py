@@ -28,12 +28,7 @@ from scripts.fuzz_env import (
     PASSWORD_HASH_VARIABLE,
     REPORT_VARIABLE,
 )
-from scripts.fuzz_filters import (
-    Negation,
-    cookie_received_valid,
-    denied_to_others_as_contracted,
-    multipart_text_false_positive,
-)
+from scripts.fuzz_filters import contract_false_positive, denied_to_others_as_contracted
 from scripts.fuzz_seed import ADMIN, FUZZ_USERS, MEMBER, restore_fuzz_users
 
 # Operations after whose success the fuzzing users may need putting back (scripts/fuzz_seed.restore_fuzz_users).
@@ -137,42 +132,14 @@ def filter_failure(context: schemathesis.HookContext, failure: Failure, case: Ca
     multipart text false positive, a cookie the server received valid, and a created object's 404 to a user the
     contract refuses it to with that 404."""
     checker = _checker(case)
-    cookie_header = str(response.request.headers.get("Cookie") or "")
     caller = checker.caller(response.request)
     owner = checker.owner(_operation_id(case), case.path_parameters or {})
-    if multipart_text_false_positive(failure, case.media_type):
-        reason = "multipart text"
-    elif cookie_received_valid(failure, _negations(case), cookie_header, _cookie_parameters(case)):
-        reason = "cookie received valid"
-    elif denied_to_others_as_contracted(failure, _operation_id(case), caller.user if caller else None, owner):
+    reason = contract_false_positive(failure, case, response)
+    if reason is None and denied_to_others_as_contracted(
+        failure, _operation_id(case), caller.user if caller else None, owner
+    ):
         reason = "404 to a user the object is hidden from"
-    else:
+    if reason is None:
         return True
     checker.count(f"filtered: {reason}")  # reported with the cross-user counts, so every drop is visible
     return False
-
-
-def _negations(case: Case[Any]) -> list[Negation]:
-    """What Schemathesis made invalid in a negative case, from its metadata (empty when it does not say)."""
-    if case.meta is None:
-        return []
-    data = case.meta.phase.data
-    if data.mutations:
-        return [
-            Negation(mutation.parameter_location.value, mutation.parameter, tuple(mutation.keywords))
-            for mutation in data.mutations
-        ]
-    if data.parameter_location is not None:
-        return [Negation(data.parameter_location.value, data.parameter, ())]
-    return []
-
-
-def _cookie_parameters(case: Case[Any]) -> dict[str, tuple[dict[str, Any], bool]]:
-    """The operation's cookie parameters declared inline (path-level ones too): name → (schema, required)."""
-    path_item = case.operation.schema.raw_schema["paths"].get(case.operation.path, {})
-    declared = [*path_item.get("parameters", []), *case.operation.definition.raw.get("parameters", [])]
-    return {
-        parameter["name"]: (parameter.get("schema", {}), bool(parameter.get("required")))
-        for parameter in declared
-        if parameter.get("in") == "cookie"
-    }

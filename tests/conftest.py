@@ -16,7 +16,14 @@ from impl.app import create_app
 from impl.settings import DEFAULT_SCOPES, Settings
 from impl.tables import users_table
 from tests.caches import share_bytecode_cache
-from tests.databases import empty_and_close, fresh_postgres_database, make_settings, migrate, require_postgres
+from tests.databases import (
+    empty_and_close,
+    fresh_postgres_database,
+    make_settings,
+    migrate,
+    require_postgres,
+    storage_root,
+)
 from tests.redis_server import RedisProcess
 from tests.users import (
     ADMIN,
@@ -31,9 +38,20 @@ from tests.users import (
 BACKENDS = ["sqlite", "postgres"]
 
 
+_RUN_RESOURCES = ExitStack()
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Before the xdist workers start: they and every subprocess share one bytecode cache (tests/caches.py)."""
+    """Before the xdist workers start: they and every subprocess share one bytecode cache (tests/caches.py), and keep
+    uploads under one directory that the run removes at its end (the workers inherit it)."""
     share_bytecode_cache()
+    if not hasattr(config, "workerinput"):
+        _RUN_RESOURCES.enter_context(storage_root())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The run's storage directory goes, whatever its processes left in it."""
+    _RUN_RESOURCES.close()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -8,7 +8,8 @@ import secrets
 import shutil
 import socket
 import tempfile
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,9 +53,25 @@ def require_postgres() -> None:
 
 
 # Uploaded files of this test process go to a directory of its own, removed at exit (tests that inspect storage
-# pass their own `storage_dir`).
-TEST_STORAGE_DIR = tempfile.mkdtemp(prefix="contract-api-storage-")
+# pass their own `storage_dir`). Within a run, under the run's root (`storage_root`), which the run removes at its
+# end: a server process a test kills on purpose never reaches its exit handler.
+STORAGE_ROOT_VARIABLE = "CONTRACT_API_TEST_STORAGE_ROOT"
+TEST_STORAGE_DIR = tempfile.mkdtemp(prefix="contract-api-storage-", dir=os.environ.get(STORAGE_ROOT_VARIABLE))
 atexit.register(shutil.rmtree, TEST_STORAGE_DIR, ignore_errors=True)
+
+
+@contextmanager
+def storage_root() -> Iterator[None]:
+    """While the block runs, processes started from this one (xdist workers, servers) keep their uploads under one
+    directory, removed with everything in it when the block ends."""
+    root = tempfile.mkdtemp(prefix="contract-api-run-storage-")
+    os.environ[STORAGE_ROOT_VARIABLE] = root
+    try:
+        yield
+    finally:
+        del os.environ[STORAGE_ROOT_VARIABLE]
+        shutil.rmtree(root, ignore_errors=True)
+
 
 # Drawn per test process, never written down: shared by every Settings a test makes, so tokens minted by a test
 # helper (the fuzzer's) verify in the app under test.

@@ -1,10 +1,12 @@
-"""Concurrent test runs on one PostgreSQL server never share a database, and none outlives its run."""
+"""Concurrent test runs on one PostgreSQL server never share a database, and nothing a run makes outlives it."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,10 +16,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.databases import (
     POSTGRES_SERVER_URL,
+    REPO_ROOT,
     RUN_DATABASE_NAME,
+    STORAGE_ROOT_VARIABLE,
     connect,
     fresh_postgres_database,
     require_postgres,
+    storage_root,
 )
 
 
@@ -86,3 +91,26 @@ def test_a_killed_runs_database_is_dropped_by_the_next_run_and_a_live_runs_is_ke
             names = _server_database_names()
         assert abandoned not in names
         assert make_url(live_url).database in names
+
+
+_MAKE_STORAGE_THEN_DIE = "import os, tests.databases as d; print(d.TEST_STORAGE_DIR, flush=True); os._exit(9)"
+
+
+def test_a_killed_process_of_a_run_leaves_no_storage_directory_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(STORAGE_ROOT_VARIABLE, raising=False)
+    with storage_root():
+        root = Path(os.environ[STORAGE_ROOT_VARIABLE])
+        # A process of the run makes its storage directory on import, then dies without running its exit handlers.
+        made = subprocess.run(
+            [sys.executable, "-c", _MAKE_STORAGE_THEN_DIE],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert made.returncode == 9, made.stderr
+        left = Path(made.stdout.strip())
+        assert left.parent == root and left.is_dir()
+    assert not root.exists()
+    assert STORAGE_ROOT_VARIABLE not in os.environ

@@ -1,15 +1,16 @@
-"""The fuzzing modules' Schemathesis tests make their coverage cases when they run, not when they are collected.
+"""The fuzzing module's Schemathesis tests make their coverage cases when they run, not when they are collected.
 
 Schemathesis makes an operation's coverage-phase cases (boundary and negative values, drawn with Hypothesis) while
 it builds the operation's test, that is at collection: ~11 s of CPU for the contract, paid by every xdist worker,
-though only the workers that run tests/contract/fuzzing.py's tests use them. Deferred to the test's setup, a worker
-pays for what it runs; the cases are the same (Schemathesis' own function, called with the same arguments, adds them
-to the same test function) and come in the same order, after the examples phase's.
+though only the worker that runs tests/contract/test_fuzz_contract.py uses them. Deferred to the test's setup, a
+worker pays for what it runs; the cases are the same (Schemathesis' own function, called with the same arguments,
+adds them to the same test function) and come in the same order, after the examples phase's.
 """
 
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -46,9 +47,13 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     _collected.add(getattr(item, "obj", None))
 
 
-def pytest_collection_finish() -> None:
-    """Every deferred test must be a collected item's own function, or its coverage cases would never be added."""
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Every deferred test must be a collected item's own function, or its coverage cases would never be added; and
+    every item needs a node id of its own: pytest-xdist runs one item per id, so operations sharing one (Schemathesis'
+    items of an unparametrized test do, on pytest 9.2) would silently not be fuzzed."""
     assert _collected.issuperset(_deferred), "a Schemathesis test whose coverage cases were deferred is not an item"
+    shared = sorted(nodeid for nodeid, count in Counter(item.nodeid for item in session.items).items() if count > 1)
+    assert not shared, f"items that share a node id (pytest-xdist would run one of each): {shared}"
 
 
 @pytest.hookimpl(tryfirst=True)
