@@ -69,7 +69,7 @@ def storage_root() -> Iterator[None]:
     try:
         yield
     finally:
-        del os.environ[STORAGE_ROOT_VARIABLE]
+        os.environ.pop(STORAGE_ROOT_VARIABLE, None)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -19,10 +19,12 @@ from typing import Any
 
 import hypothesis
 import pytest
+import requests
 import schemathesis
 from schemathesis import Case, GenerationMode
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure
+from schemathesis.transport.requests import ManagedCookiesSession
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from generated import OPERATIONS, implemented_operations
@@ -144,6 +146,19 @@ def fuzz_databases(
     finally:
         for database in databases.values():
             database.close()
+
+
+@pytest.fixture(scope="module")
+def http_sessions(live_urls: dict[str, str]) -> Iterator[dict[str, requests.Session]]:
+    """One HTTP session per backend, kept for the module: its connections are reused from case to case (a session per
+    case opened a connection per request), and the cookies a response sets are dropped before the next case, as a
+    fresh session's would be (Schemathesis clears a `ManagedCookiesSession` after each request)."""
+    sessions = {backend: ManagedCookiesSession() for backend in live_urls}
+    try:
+        yield sessions
+    finally:
+        for session in sessions.values():
+            session.close()
 
 
 @pytest.fixture(scope="module")

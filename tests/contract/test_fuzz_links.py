@@ -10,6 +10,7 @@ from typing import Any
 
 import hypothesis
 import pytest
+import requests
 from schemathesis import Case
 
 from tests.contract.fuzzing import (
@@ -21,12 +22,13 @@ from tests.contract.fuzzing import (
     assert_answered_2xx,
     fuzz_databases,
     fuzz_schema,
+    http_sessions,
     link_targets,
     live_urls,
     operation_id,
 )
 
-__all__ = ["fuzz_databases", "live_urls"]
+__all__ = ["fuzz_databases", "http_sessions", "live_urls"]
 
 successes: Counter[tuple[str, str]] = Counter()
 # Tags with an implemented operation that some response links to: each gets its own stateful run.
@@ -36,10 +38,15 @@ LINKED_TAGS = sorted({op.tag for op in IMPLEMENTED if op.operation_id in link_ta
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("tag", LINKED_TAGS)
 def test_stateful_workflows_follow_links(
-    live_urls: dict[str, str], fuzz_databases: dict[str, FuzzDatabase], tag: str, backend: str
+    live_urls: dict[str, str],
+    http_sessions: dict[str, requests.Session],
+    fuzz_databases: dict[str, FuzzDatabase],
+    tag: str,
+    backend: str,
 ) -> None:
     tagged = sorted(op.operation_id for op in IMPLEMENTED if op.tag == tag)
-    live_url, database = live_urls[backend], fuzz_databases[backend]
+    call_kwargs = {"base_url": live_urls[backend], "session": http_sessions[backend]}
+    database = fuzz_databases[backend]
 
     class Workflow(fuzz_schema(tagged).as_state_machine()):  # type: ignore[misc]
         def setup(self) -> None:
@@ -48,7 +55,7 @@ def test_stateful_workflows_follow_links(
             database.reset()
 
         def get_call_kwargs(self, case: Case) -> dict[str, Any]:
-            return {"base_url": live_url}
+            return call_kwargs
 
         def validate_response(self, response: Any, case: Case, additional_checks: Any = None, **kwargs: Any) -> None:
             if 200 <= response.status_code < 300:
