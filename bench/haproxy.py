@@ -1,6 +1,6 @@
 """Debian's HAProxy in front of the app instances of the topology (bench/topology.py), configured as a deployment
-would be: round robin, health checks on /readyz, `option forwardfor`, retries and redispatch on connection failure,
-WebSocket tunnels; its stats socket says what it sees."""
+would be: round robin, health checks on /readyz, `option forwardfor`, retries and redispatch on connection failure
+(and, for safe methods only, on a close without an answer), WebSocket tunnels; its stats socket says what it sees."""
 
 from __future__ import annotations
 
@@ -29,10 +29,12 @@ defaults
     option httplog
     # The client's address for the app (TRUSTED_PROXIES names 127.0.0.1): appended to any X-Forwarded-For.
     option forwardfor
-    # A connection refused or timed out before the request was sent is retried, on another server each time;
-    # nothing is ever retried once sent (the app, not the proxy, owns replays: Idempotency-Key).
+    # A connection refused or timed out before the request was sent is retried, on another server each time. Once
+    # sent, only a GET, HEAD or OPTIONS is (RFC 9110 9.2.2: safe methods may be retried automatically), when the
+    # server closed without a byte of answer: a dead instance's idle connection reused for the next request, say. A
+    # write is never replayed by the proxy (the client owns replays: Idempotency-Key).
     retries 3
-    retry-on conn-failure
+    retry-on conn-failure empty-response
     option redispatch 1
     timeout connect 2s
     timeout client 60s
@@ -47,6 +49,7 @@ defaults
 
 frontend public
     bind {host}:{port}
+    http-request disable-l7-retry unless METH_GET || METH_OPTIONS
     # /metrics needs no credentials: Prometheus scrapes each instance directly, never through the public listener.
     http-request deny if {{ path /metrics }}
     http-response set-header {served_by} %[srv_name]
