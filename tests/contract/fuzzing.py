@@ -67,7 +67,7 @@ IMPLEMENTED_IDS = sorted(op.operation_id for op in IMPLEMENTED)
 FUZZER_TOKEN = fuzzer_token(make_settings("sqlite+aiosqlite://"))
 
 
-class FuzzSession:
+class _FuzzSession:
     """Every generated request carries an administrator's session cookie (and its CSRF header).
 
     The cookie scheme, not the bearer header: `ignored_auth` only knows how to strip apiKey/http credentials
@@ -100,7 +100,7 @@ def fuzz_schema(operation_ids: list[str]) -> schemathesis.BaseSchema:
     others = sorted({op.operation_id for op in OPERATIONS} - set(operation_ids))
     if others:
         narrowed = narrowed.exclude(operation_id=others)
-    narrowed.auth()(FuzzSession)
+    narrowed.auth()(_FuzzSession)
     narrowed.hook("filter_failure")(_filter_failure)
     narrowed.config.generation.update(
         modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=FUZZ_EXAMPLES
@@ -173,7 +173,7 @@ def live_urls(fuzz_databases: dict[str, FuzzDatabase]) -> Iterator[dict[str, str
         "notifications_per_user": 10**6,
     }
     with ExitStack() as stack:
-        urls = {}
+        urls: dict[str, str] = {}
         for backend, database in fuzz_databases.items():
             database.reset()
             urls[backend] = stack.enter_context(serve(create_app(make_settings(database.url, **unlimited))))
