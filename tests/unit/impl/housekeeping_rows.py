@@ -1,17 +1,20 @@
-"""Rows for the housekeeping tests, written straight into the tables with the timestamps each case needs."""
+"""Rows for the housekeeping tests, written straight into the tables with the timestamps each case needs, and the
+empty database they start from (the `database` fixture, imported by both housekeeping modules)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, func, insert, select
 
-from impl.db import Database
+from impl.db import Database, open_database
+from impl.settings import Settings
 from impl.tables import idempotency_keys_table as _keys
 from impl.tables import notification_outbox_table as _outbox
 from impl.tables import refresh_tokens_table as _refresh
@@ -36,6 +39,16 @@ async def empty(database: Database) -> None:
         for table in (_refresh, _sessions, _users, _keys, _outbox):
             await conn.execute(delete(table))
         await conn.commit()
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """The test database with every housekeeping table empty, before the test and after it."""
+    db = open_database(settings.database_url)
+    await empty(db)
+    yield db
+    await empty(db)
+    await db.dispose()
 
 
 @dataclass

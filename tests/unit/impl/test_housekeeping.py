@@ -8,7 +8,7 @@ import datetime as dt
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,13 @@ from impl.tables import notification_outbox_table as _outbox
 from impl.tables import refresh_tokens_table as _refresh
 from impl.tables import sessions_table as _sessions
 from tests.databases import connect, make_settings, migrate
-from tests.unit.impl.housekeeping_rows import NOW, Seed, ago
+from tests.unit.impl.housekeeping_rows import NOW, Seed, ago, database
 from tests.unit.impl.housekeeping_rows import empty as _empty
 from tests.unit.impl.housekeeping_rows import rows_in as _count
 from tests.unit.impl.housekeeping_rows import values_of as _column
+
+# `database` is the fixture both housekeeping modules share (housekeeping_rows.py), imported for pytest to find.
+__all__ = ["database"]
 
 # The retention the cases below are written against.
 TTLS = {
@@ -51,15 +54,6 @@ def _settings(database_url: str, **overrides: Any) -> Settings:
 
 def _sweeper(database: Database, settings: Settings, clock: Callable[[], dt.datetime] = lambda: NOW) -> Housekeeper:
     return Housekeeper(database, settings, clock=clock)
-
-
-@pytest.fixture
-async def database(settings: Settings) -> AsyncIterator[Database]:
-    db = open_database(settings.database_url)
-    await _empty(db)
-    yield db
-    await _empty(db)
-    await db.dispose()
 
 
 async def test_idempotency_keys_go_strictly_after_their_ttl(database: Database, settings: Settings) -> None:

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from sqlalchemy import insert, select, update
 
-from impl.db import Database, open_database
+from impl.db import Database
 from impl.housekeeping import Housekeeper
 from impl.settings import Settings
 from impl.tables import refresh_tokens_table as _refresh
 from impl.tables import sessions_table as _sessions
 from tests.databases import make_settings
-from tests.unit.impl.housekeeping_rows import NOW, Seed, ago, empty, rows_in, values_of
+from tests.unit.impl.housekeeping_rows import NOW, Seed, ago, database, rows_in, values_of
+
+# `database` is the fixture both housekeeping modules share (housekeeping_rows.py), imported for pytest to find.
+__all__ = ["database"]
 
 GRACE = 600
 DAY = 86400
@@ -26,15 +27,6 @@ DAY = 86400
 def _sweeper(database: Database, settings: Settings, **overrides: Any) -> Housekeeper:
     configured = make_settings(settings.database_url, **{"housekeeping_grace_seconds": GRACE, **overrides})
     return Housekeeper(database, configured, clock=lambda: NOW)
-
-
-@pytest.fixture
-async def database(settings: Settings) -> AsyncIterator[Database]:
-    db = open_database(settings.database_url)
-    await empty(db)
-    yield db
-    await empty(db)
-    await db.dispose()
 
 
 async def test_an_expired_session_goes_with_its_tokens_strictly_after_the_grace(
