@@ -23,9 +23,12 @@ _HAPROXY_CONFIG = """\
 global
     maxconn 4096
     stats socket {stats_socket} mode 600 level admin
+    # One line per request on HAProxy's stdout, which goes to its log file (haproxy.log in the work directory).
+    log stdout format raw local0 info
 
 defaults
     mode http
+    log global
     option httplog
     # The client's address for the app (TRUSTED_PROXIES names 127.0.0.1): appended to any X-Forwarded-For.
     option forwardfor
@@ -92,6 +95,11 @@ class HAProxy:
                 servers=servers,
             )
         )
+
+    @property
+    def log(self) -> Path:
+        """HAProxy's output: its warnings, and one line per request (`option httplog`)."""
+        return self._log
 
     def start(self) -> None:
         binary = require_program("haproxy")

@@ -8,9 +8,11 @@ HAProxy reuses it for). HAProxy keeps the server connection of a client's first 
 
 from __future__ import annotations
 
+import re
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,6 +102,18 @@ def test_a_get_the_server_closed_unanswered_is_retried(proxy: HAProxy, backends:
     second = _second_request_on_one_connection(proxy, "GET")
     assert second.status_code == 200
     assert backends["a"].dropped == ["GET /things HTTP/1.1"]  # dropped once, and the client never saw it
+    # HAProxy's log line for it: answered 200 by the other server after one retry, redispatched (`+1`).
+    assert _logged(proxy, re.compile(r" app/b .* 200 .* \d+/\d+/\d+/\d+/\+1 .*\"GET /things HTTP/1.1\""))
+
+
+def _logged(proxy: HAProxy, line: re.Pattern[str], timeout: float = 5.0) -> bool:
+    """Whether HAProxy logs a line matching `line` within `timeout` seconds (it logs a request once it ends)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(line.search(entry) for entry in proxy.log.read_text(errors="replace").splitlines()):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_a_post_the_server_closed_unanswered_is_never_replayed(proxy: HAProxy, backends: dict[str, _Backend]) -> None:
