@@ -73,7 +73,7 @@ def bind_services(infra: Infrastructure) -> Services:
         files=SqlFilesService(files),
         items=SqlItemsService(infra.database, infra.events, files=files),
         system=AppSystemService(infra.database, infra.settings, infra.metrics, partial(_scrape_gauges, infra.database)),
-        users=SqlUsersService(infra.database, infra.hasher, infra.checker, infra.limiter, infra.settings),
+        users=SqlUsersService(infra.database, infra.hasher, infra.checker, infra.limiter, infra.settings, files=files),
     )
 
 

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, insert, or_, select
 
 from generated import models
 from generated.runtime import Download, MalformedRequest, RequestContext, UnsupportedMediaType, UploadedFile
@@ -21,6 +21,7 @@ from impl.problems import NotFound, PayloadTooLarge, RangeNotSatisfiable
 from impl.settings import Settings
 from impl.storage import CHUNK_SIZE, ByteRange, ObjectMissing, Storage
 from impl.tables import files_table as _files
+from impl.tables import items_table as _items
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,13 @@ _GET = select(_files).where(_files.c.id == bindparam("file_id"))
 _INSERT = insert(_files)
 _IMAGES_OF = select(_files.c.id).where(_files.c.item_id == bindparam("item_id"))
 _FORGET_IMAGES = delete(_files).where(_files.c.item_id == bindparam("item_id"))
+# What an account's deletion takes with it: its uploads, and the images of its items (whoever uploaded them).
+_OF_ACCOUNT = or_(
+    _files.c.owner_id == bindparam("user_id"),
+    _files.c.item_id.in_(select(_items.c.id).where(_items.c.owner_id == bindparam("user_id"))),
+)
+_FILES_OF_ACCOUNT = select(_files.c.id).where(_OF_ACCOUNT)
+_FORGET_ACCOUNT_FILES = delete(_files).where(_OF_ACCOUNT)
 
 OCTET_STREAM = "application/octet-stream"
 _MAX_FILENAME = 255
@@ -198,6 +206,15 @@ async def forget_item_images(conn: DbConnection, item_id: int) -> list[str]:
     keys = [str(key) for key in (await conn.execute(_IMAGES_OF, {"item_id": item_id})).scalars()]
     if keys:
         await conn.execute(_FORGET_IMAGES, {"item_id": item_id})
+    return keys
+
+
+async def forget_account_files(conn: DbConnection, user_id: int) -> list[str]:
+    """Delete the rows of the files an account's deletion would cascade away (the caller deletes the account in the
+    same transaction, commits, then discards the returned keys' bytes)."""
+    keys = [str(key) for key in (await conn.execute(_FILES_OF_ACCOUNT, {"user_id": user_id})).scalars()]
+    if keys:
+        await conn.execute(_FORGET_ACCOUNT_FILES, {"user_id": user_id})
     return keys
 
 

@@ -13,6 +13,7 @@ from generated import models
 from generated.runtime import Principal, RequestContext
 from generated.security import SCOPE_USERS_ADMIN
 from impl.db import Database, DbConnection
+from impl.files import FileStore, forget_account_files
 from impl.problems import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized
 from impl.security.emails import canonical_email, email_key
 from impl.security.login import CredentialChecker
@@ -53,7 +54,8 @@ def _field_error(field: str, message: str) -> InvalidRequest:
 
 
 class SqlUsersService:
-    """Accounts in SQL; passwords hashed with argon2id outside any open transaction."""
+    """Accounts in SQL; passwords hashed with argon2id outside any open transaction. Deleting an account deletes its
+    files' bytes too: its uploads and its items' images."""
 
     def __init__(
         self,
@@ -62,12 +64,16 @@ class SqlUsersService:
         checker: CredentialChecker,
         limiter: AttemptLimiter,
         settings: Settings,
+        *,
+        files: FileStore | None = None,
     ) -> None:
         self._database = database
         self._hasher = hasher
         self._checker = checker
         self._limiter = limiter
         self._settings = settings
+        # Where the bytes of a deleted account's files go from (without it they stay in storage, unreferenced).
+        self._files = files
 
     async def create_user(self, ctx: RequestContext, *, body: models.UserCreate) -> models.User:
         """Sign up; the e-mail is unique regardless of case (409 otherwise); limited per client address."""
@@ -195,10 +201,13 @@ class SqlUsersService:
                 current = await self._row(conn, user_id)
             await self._confirm_current_password(ctx, MISSING if body is None else body.current_password, current)
         async with self._database.connect() as conn:
+            stored = await forget_account_files(conn, user_id)
             result = await conn.execute(_DELETE, {"user_id": user_id})
             if result.rowcount != 1:
                 raise NotFound(f"user {user_id} does not exist")
             await conn.commit()
+        if self._files is not None:
+            await self._files.discard(stored)  # after the commit: a rollback must not lose the bytes
 
     async def _confirm_current_password(self, ctx: RequestContext, given: object, current: Row[Any]) -> None:
         """422 naming `current_password` unless it is right; wrong ones count as failed logins (then 429).

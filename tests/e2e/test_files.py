@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from impl.settings import Settings
 from impl.tables import files_table
 from tests.databases import make_settings
+from tests.users import PASSWORD
 
 PROBLEM = "application/problem+json"
 UPLOAD_LIMIT = 256 * 1024
@@ -225,3 +226,24 @@ async def test_an_item_holds_at_most_ten_images(alice: httpx.AsyncClient) -> Non
 async def test_uploads_need_items_write(client: httpx.AsyncClient) -> None:
     response = await client.post("/files", files={"file": ("a.txt", TEXT, "text/plain")})
     assert response.status_code == 401
+
+
+async def test_deleting_an_account_deletes_its_uploads_and_its_items_images_bytes_and_nobody_elses(
+    app: FastAPI, alice: httpx.AsyncClient, bob: httpx.AsyncClient, admin: httpx.AsyncClient, storage_dir: Path
+) -> None:
+    upload = await _upload(alice)
+    item = await _create_item(alice)
+    image = await alice.post(f"/items/{item['id']}/images", files={"file": ("a.png", PNG, "image/png")})
+    # An administrator's image on alice's item goes with the item too; bob's upload stays.
+    added = await admin.post(f"/items/{item['id']}/images", files={"file": ("b.png", PNG, "image/png")})
+    kept = await _upload(bob)
+    assert image.status_code == added.status_code == 201, (image.text, added.text)
+    assert len(_stored(storage_dir)) == 4 and await _rows(app) == 4
+
+    alice_id = (await alice.get("/users/me")).json()["id"]
+    deleted = await alice.request("DELETE", f"/users/{alice_id}", json={"current_password": PASSWORD})
+    assert deleted.status_code == 204, deleted.text
+
+    assert [path.name for path in _stored(storage_dir)] == [kept["id"]]
+    assert await _rows(app) == 1
+    assert (await bob.get(f"/files/{upload['id']}")).status_code == 404
