@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, insert, or_, select
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from generated import models
 from generated.runtime import Download, MalformedRequest, RequestContext, UnsupportedMediaType, UploadedFile
@@ -29,6 +29,15 @@ _GET = select(_files).where(_files.c.id == bindparam("file_id"))
 _INSERT = insert(_files)
 _IMAGES_OF = select(_files.c.id).where(_files.c.item_id == bindparam("item_id"))
 _FORGET_IMAGES = delete(_files).where(_files.c.item_id == bindparam("item_id"))
+# Images an account added to others' items pass to the item's owner: they belong to the item, not to the uploader.
+_ADOPT_IMAGES = (
+    update(_files)
+    .where(
+        _files.c.owner_id == bindparam("user_id"),
+        _files.c.item_id.in_(select(_items.c.id).where(_items.c.owner_id.is_distinct_from(bindparam("user_id")))),
+    )
+    .values(owner_id=select(_items.c.owner_id).where(_items.c.id == _files.c.item_id).scalar_subquery())
+)
 # What an account's deletion takes with it: its uploads, and the images of its items (whoever uploaded them).
 _OF_ACCOUNT = or_(
     _files.c.owner_id == bindparam("user_id"),
@@ -211,7 +220,9 @@ async def forget_item_images(conn: DbConnection, item_id: int) -> list[str]:
 
 async def forget_account_files(conn: DbConnection, user_id: int) -> list[str]:
     """Delete the rows of the files an account's deletion would cascade away (the caller deletes the account in the
-    same transaction, commits, then discards the returned keys' bytes)."""
+    same transaction, commits, then discards the returned keys' bytes); images it added to others' items stay, theirs.
+    """
+    await conn.execute(_ADOPT_IMAGES, {"user_id": user_id})
     keys = [str(key) for key in (await conn.execute(_FILES_OF_ACCOUNT, {"user_id": user_id})).scalars()]
     if keys:
         await conn.execute(_FORGET_ACCOUNT_FILES, {"user_id": user_id})

@@ -247,3 +247,23 @@ async def test_deleting_an_account_deletes_its_uploads_and_its_items_images_byte
     assert [path.name for path in _stored(storage_dir)] == [kept["id"]]
     assert await _rows(app) == 1
     assert (await bob.get(f"/files/{upload['id']}")).status_code == 404
+
+
+async def test_images_an_administrator_added_to_others_items_outlive_the_administrators_account(
+    admin: httpx.AsyncClient, bob: httpx.AsyncClient, client: httpx.AsyncClient, storage_dir: Path
+) -> None:
+    item = await _create_item(bob)
+    added = await admin.post(f"/items/{item['id']}/images", files={"file": ("b.png", PNG, "image/png")})
+    assert added.status_code == 201, added.text
+    (image,) = added.json()["images"]
+
+    admin_id = (await admin.get("/users/me")).json()["id"]
+    deleted = await admin.request("DELETE", f"/users/{admin_id}", json={"current_password": PASSWORD})
+    assert deleted.status_code == 204, deleted.text
+
+    assert len(_stored(storage_dir)) == 1
+    public = await client.get(image["url"].removeprefix("http://testserver"))
+    assert (public.status_code, public.content) == (200, PNG)
+    # Now bob's: deleting his item deletes it.
+    assert (await bob.delete(f"/items/{item['id']}")).status_code == 204
+    assert _stored(storage_dir) == []
