@@ -220,8 +220,8 @@ async def forget_item_images(conn: DbConnection, item_id: int) -> list[str]:
 
 async def forget_account_files(conn: DbConnection, user_id: int) -> list[str]:
     """Delete the rows of the files an account's deletion would cascade away (the caller deletes the account in the
-    same transaction, commits, then discards the returned keys' bytes); images it added to others' items stay, theirs.
-    """
+    same transaction, commits, then discards the returned keys' bytes). Images it added to others' items stay: they
+    pass to the items' owners."""
     await conn.execute(_ADOPT_IMAGES, {"user_id": user_id})
     keys = [str(key) for key in (await conn.execute(_FILES_OF_ACCOUNT, {"user_id": user_id})).scalars()]
     if keys:

@@ -1,9 +1,10 @@
 """HAProxy, as bench/haproxy.py configures it for the topology (and a deployment), retries a safe request whose
 server closed the connection without answering, and never replays a write.
 
-The backends are stand-ins, so that "closed without answering" happens on cue: each answers the first request of a
+The backends are stand-ins, so that "closed without answering" happens on cue: `a` answers the first request of a
 connection and drops the connection at the next one (what a SIGKILLed instance's idle connection does to the request
-HAProxy reuses it for). HAProxy keeps the server connection of a client's first request for that client's next one.
+HAProxy reuses it for); `b` answers everything. HAProxy keeps the server connection of a client's first request for
+that client's next one.
 """
 
 from __future__ import annotations
