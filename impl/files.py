@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Delete, Select, bindparam, delete, insert, or_, select, update
 
 from generated import models
 from generated.runtime import Download, MalformedRequest, RequestContext, UnsupportedMediaType, UploadedFile
@@ -27,8 +27,14 @@ logger = logging.getLogger(__name__)
 
 _GET = select(_files).where(_files.c.id == bindparam("file_id"))
 _INSERT = insert(_files)
-_IMAGES_OF = select(_files.c.id).where(_files.c.item_id == bindparam("item_id"))
-_FORGET_IMAGES = delete(_files).where(_files.c.item_id == bindparam("item_id"))
+
+
+def _file_rows(condition: ColumnElement[bool]) -> tuple[Select[tuple[str]], Delete]:
+    """The ids of the file rows `condition` picks, and their deletion."""
+    return select(_files.c.id).where(condition), delete(_files).where(condition)
+
+
+_ITEM_IMAGES = _file_rows(_files.c.item_id == bindparam("item_id"))
 # Images an account added to others' items pass to the item's owner: they belong to the item, not to the uploader.
 _ADOPT_IMAGES = (
     update(_files)
@@ -39,12 +45,12 @@ _ADOPT_IMAGES = (
     .values(owner_id=select(_items.c.owner_id).where(_items.c.id == _files.c.item_id).scalar_subquery())
 )
 # What an account's deletion takes with it: its uploads, and the images of its items (whoever uploaded them).
-_OF_ACCOUNT = or_(
-    _files.c.owner_id == bindparam("user_id"),
-    _files.c.item_id.in_(select(_items.c.id).where(_items.c.owner_id == bindparam("user_id"))),
+_ACCOUNT_FILES = _file_rows(
+    or_(
+        _files.c.owner_id == bindparam("user_id"),
+        _files.c.item_id.in_(select(_items.c.id).where(_items.c.owner_id == bindparam("user_id"))),
+    )
 )
-_FILES_OF_ACCOUNT = select(_files.c.id).where(_OF_ACCOUNT)
-_FORGET_ACCOUNT_FILES = delete(_files).where(_OF_ACCOUNT)
 
 OCTET_STREAM = "application/octet-stream"
 _MAX_FILENAME = 255
@@ -212,10 +218,7 @@ async def insert_file(
 
 async def forget_item_images(conn: DbConnection, item_id: int) -> list[str]:
     """Delete the rows of an item's images (the caller commits, then discards the returned keys' bytes)."""
-    keys = [str(key) for key in (await conn.execute(_IMAGES_OF, {"item_id": item_id})).scalars()]
-    if keys:
-        await conn.execute(_FORGET_IMAGES, {"item_id": item_id})
-    return keys
+    return await _forget(conn, _ITEM_IMAGES, {"item_id": item_id})
 
 
 async def forget_account_files(conn: DbConnection, user_id: int) -> list[str]:
@@ -223,9 +226,17 @@ async def forget_account_files(conn: DbConnection, user_id: int) -> list[str]:
     same transaction, commits, then discards the returned keys' bytes). Images it added to others' items stay: they
     pass to the items' owners."""
     await conn.execute(_ADOPT_IMAGES, {"user_id": user_id})
-    keys = [str(key) for key in (await conn.execute(_FILES_OF_ACCOUNT, {"user_id": user_id})).scalars()]
+    return await _forget(conn, _ACCOUNT_FILES, {"user_id": user_id})
+
+
+async def _forget(
+    conn: DbConnection, rows: tuple[Select[tuple[str]], Delete], parameters: dict[str, object]
+) -> list[str]:
+    """Delete the file rows `rows` picks; their storage keys."""
+    ids, deletion = rows
+    keys = [str(key) for key in (await conn.execute(ids, parameters)).scalars()]
     if keys:
-        await conn.execute(_FORGET_ACCOUNT_FILES, {"user_id": user_id})
+        await conn.execute(deletion, parameters)
     return keys
 
 
