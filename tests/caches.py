@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,11 +76,14 @@ def save_mypy_cache(name: str, cache: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def run_mypy(name: str, cache: Path, *args: str, **run: Any) -> subprocess.CompletedProcess[str]:
+def run_mypy(
+    name: str, cache: Path, *args: str, fallbacks: Sequence[Path] = (), **run: Any
+) -> subprocess.CompletedProcess[str]:
     """`python -m mypy --cache-dir <cache> <args>` (`run`: subprocess.run's options, output captured as text) from a
-    copy of the cache saved as `name`, once more without it if mypy crashes on it; the cache is saved back."""
+    copy of the cache saved as `name` (else of the first of `fallbacks` there is), once more without it if mypy
+    crashes on it; the cache is saved back."""
     command = [sys.executable, "-m", "mypy", "--cache-dir", str(cache), *args]
-    seed_mypy_cache(name, cache)
+    seed_mypy_cache(name, cache, *fallbacks)
     seeded = cache.exists()
     done = subprocess.run(command, capture_output=True, text=True, check=False, **run)
     if done.returncode not in (0, 1) and seeded:

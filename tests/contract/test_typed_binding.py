@@ -41,7 +41,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.caches import save_mypy_cache, seed_mypy_cache
+from tests.caches import run_mypy
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = Path("openapi/openapi.yaml")
@@ -314,12 +314,11 @@ def regenerate(source: Path, copy: Path, case: Case) -> Generated:
     return Generated(process, text, probe)
 
 
-def type_check(copy: Path, generated: Generated, cache: Path, seed: Path | None) -> Outcome:
-    """mypy with the copy's own configuration, on a cache copied from `seed` (a cold one without)."""
+def type_check(copy: Path, generated: Generated, cache: Path, seed: Path) -> Outcome:
+    """mypy with the copy's own configuration, on a cache copied from `seed`."""
     if generated.process.returncode != 0:
         return Outcome(generated.process, None, generated.text)
-    if seed is not None:
-        shutil.copytree(seed, cache)
+    shutil.copytree(seed, cache)
     mypy = run(copy, "-m", "mypy", "--cache-dir", str(cache))
     return Outcome(generated.process, mypy, generated.text, generated.probe)
 
@@ -331,14 +330,11 @@ def seed_baseline(source: Path, copy: Path, seed: Path) -> Outcome:
     check` leaves it before `make test`): a cold run costs ~20 s of CPU. A seed mypy cannot use means one cold run.
     """
     generated = regenerate(source, copy, CASES["baseline"])
-    seed_mypy_cache(SAVED_CACHE, seed, REPO / ".mypy_cache")
-    outcome = type_check(copy, generated, seed, None) if seed.is_dir() else None
-    if outcome is None or outcome.mypy is None or outcome.mypy.returncode not in (0, 1):
-        shutil.rmtree(seed, ignore_errors=True)
-        outcome = type_check(copy, generated, seed, None)
-    if outcome.mypy is not None and outcome.mypy.returncode in (0, 1):
-        save_mypy_cache(SAVED_CACHE, seed)
-    return outcome
+    if generated.process.returncode != 0:
+        return Outcome(generated.process, None, generated.text)
+    fallbacks = [REPO / ".mypy_cache"]
+    mypy = run_mypy(SAVED_CACHE, seed, fallbacks=fallbacks, cwd=copy, env=clean_env(), timeout=TIMEOUT)
+    return Outcome(generated.process, mypy, generated.text, generated.probe)
 
 
 @pytest.fixture(scope="module")
