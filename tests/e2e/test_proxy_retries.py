@@ -94,9 +94,10 @@ def proxy(tmp_path: Path, backends: dict[str, _Backend]) -> Iterator[HAProxy]:
 def _second_request_on_one_connection(proxy: HAProxy, method: str) -> httpx.Response:
     """Two requests to `a` over one client connection; the second is the one `a` drops."""
     with httpx.Client(base_url=proxy.url, headers={PIN_HEADER: "a"}, timeout=10) as client:
-        first = client.request(method, "/things", content=b"{}" if method == "POST" else None)
+        body = None if method in ("GET", "DELETE") else b"{}"
+        first = client.request(method, "/things", content=body)
         assert (first.status_code, first.headers[SERVED_BY_HEADER]) == (200, "a")
-        return client.request(method, "/things", content=b"{}" if method == "POST" else None)
+        return client.request(method, "/things", content=body)
 
 
 def test_a_get_the_server_closed_unanswered_is_retried(proxy: HAProxy, backends: dict[str, _Backend]) -> None:
@@ -117,9 +118,12 @@ def _logged(proxy: HAProxy, line: re.Pattern[str], timeout: float = 5.0) -> bool
     return False
 
 
-def test_a_post_the_server_closed_unanswered_is_never_replayed(proxy: HAProxy, backends: dict[str, _Backend]) -> None:
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_a_write_the_server_closed_unanswered_is_never_replayed(
+    proxy: HAProxy, backends: dict[str, _Backend], method: str
+) -> None:
     with pytest.raises(httpx.RemoteProtocolError):
-        _second_request_on_one_connection(proxy, "POST")
-    assert backends["a"].dropped == ["POST /things HTTP/1.1"]
-    sent = [line for server in backends.values() for line in server.requests if line.startswith("POST")]
-    assert sent == ["POST /things HTTP/1.1"] * 2  # the answered one and the dropped one: no third
+        _second_request_on_one_connection(proxy, method)
+    assert backends["a"].dropped == [f"{method} /things HTTP/1.1"]
+    sent = [line for server in backends.values() for line in server.requests if line.startswith(method)]
+    assert sent == [f"{method} /things HTTP/1.1"] * 2  # the answered one and the dropped one: no third
