@@ -33,10 +33,13 @@ help:  ## List the targets.
 
 # --compile-bytecode: what pip does by default. Without it, where PYTHONDONTWRITEBYTECODE is set (container images
 # often set it) every process compiles every module it imports, every time: ~40% of `import impl.app`.
-$(STAMP): requirements-dev.lock pyproject.toml
+$(STAMP): requirements-dev.lock requirements-moto.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip uv
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements-dev.lock
+	# The storage tests' S3 stand-in, in a venv of its own (requirements-moto.in says why).
+	test -x $(VENV)/moto/bin/python || $(BIN)/uv venv -q --python $(BIN)/python $(VENV)/moto
+	$(BIN)/uv pip install -q --python $(VENV)/moto/bin/python -r requirements-moto.lock
 	touch $(STAMP)
 
 # Node tooling for the tests (the AsyncAPI parser), from package-lock.json; scripts off: nothing needs them.

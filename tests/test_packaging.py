@@ -67,3 +67,23 @@ def test_compose_gives_the_app_longer_to_stop_than_its_graceful_shutdown() -> No
     app = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())["services"]["app"]
     grace = re.fullmatch(r"(\d+)s", str(app.get("stop_grace_period", "10s")))
     assert grace is not None and int(grace[1]) > int(graceful[1])
+
+
+def _locked(lock: str) -> set[str]:
+    """The package names a lock file pins."""
+    text = (REPO_ROOT / lock).read_text()
+    return {match.lower() for match in re.findall(r"^([A-Za-z0-9_.-]+)==", text, flags=re.MULTILINE)}
+
+
+def test_the_dev_venv_imports_what_production_imports() -> None:
+    # PyJWT imports `cryptography` whenever it is installed (~9 MB of RSS per process): a test tool that needs it
+    # belongs in a venv of its own (moto: requirements-moto.in), or every server `make run`, `make bench` and the
+    # tests start would carry what the image (requirements.lock) never has.
+    assert "cryptography" not in _locked("requirements.lock")
+    assert "cryptography" not in _locked("requirements-dev.lock")
+    assert {"moto", "cryptography"} <= _locked("requirements-moto.lock")
+    probe = "import sys, impl.app; print('cryptography' in sys.modules)"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert loaded.strip() == "False"

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from zxcvbn import zxcvbn
+from zxcvbn_rs_py import zxcvbn
 
 from impl.problems import InvalidRequest, ServiceUnavailable
 from impl.settings import Settings
@@ -89,18 +88,17 @@ class PasswordHasher:
 
 
 # zxcvbn rates the first this many characters. Its l33t matcher grows combinatorially with the symbols it sees:
-# a crafted 128-character password costs seconds of CPU, 16 characters at most ~0.2 s. All but a handful of the
-# entries of its common-password list are at most 16 characters long, so those are still recognised.
+# a crafted 128-character password costs ~0.7 s of CPU (the Rust implementation; seconds with zxcvbn's Python one),
+# 16 characters ~5 ms. All but a handful of the entries of its common-password list are at most 16 characters long,
+# so those are still recognised.
 RATED_PREFIX_LENGTH = 16
 # zxcvbn score 0-1: fewer than ~10^6 guesses (common passwords and their variants, keyboard walks, repeats,
 # sequences, dates, the user's own address). Score 2 still admits any random 8-character password.
 MIN_ZXCVBN_SCORE = 2
-# zxcvbn keeps the user inputs of the last call in a module-level dictionary: one rating at a time per process.
-_zxcvbn_lock = threading.Lock()
 
 
 async def enforce_password_policy(password: str, *, email: str, field: str = "password") -> None:
-    """`check_password_policy` in a worker thread: rating a password costs up to ~0.2 s of CPU, which must not
+    """`check_password_policy` in a worker thread: rating a password costs milliseconds of CPU, which must not
     stall the event loop."""
     await anyio.to_thread.run_sync(lambda: check_password_policy(password, email=email, field=field))
 
@@ -141,10 +139,12 @@ def _guessability(password: str, *, email: str) -> str | None:
     local, _, domain = email.casefold().rpartition("@")
     # The address and its pieces count as known words: `carolsmith1` is weak for carol.smith@example.com.
     user_inputs = [email.casefold(), local, *re.split(r"[._+-]", local), *domain.split(".")]
-    with _zxcvbn_lock:
-        rating = zxcvbn(password[:RATED_PREFIX_LENGTH], user_inputs=[word for word in user_inputs if word])
-    if rating["score"] >= MIN_ZXCVBN_SCORE:
+    rating = zxcvbn(password[:RATED_PREFIX_LENGTH], [word for word in user_inputs if word])
+    if int(rating.score) >= MIN_ZXCVBN_SCORE:  # a `Score` enum at run time (the stub says int): no ordering
         return None
-    feedback = rating["feedback"]
-    reason = feedback["warning"] or next(iter(feedback["suggestions"]), "")
-    return str(reason).rstrip(".").lower() or "a common pattern"
+    feedback = rating.feedback
+    if feedback is None:
+        return "a common pattern"
+    # The enums' str() is zxcvbn's English sentence ("This is a top-10 common password.").
+    reason = feedback.warning or next(iter(feedback.suggestions), None)
+    return str(reason).rstrip(".").lower() if reason is not None else "a common pattern"
