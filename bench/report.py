@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,23 +42,64 @@ def _mb(kb: int) -> float:
     return round(kb / 1024, 1)
 
 
-def comparison(app: TargetResult, ceiling: TargetResult) -> list[dict[str, Any]]:
-    """Return one row per endpoint comparing app and ceiling."""
+def median_result(rounds: list[TargetResult]) -> TargetResult:
+    """One target's rounds as one result: per endpoint the median of each figure, for memory the highest."""
+    first = rounds[0]
+    endpoints = {
+        name: WrkResult(
+            requests_per_s=statistics.median(r.endpoints[name].requests_per_s for r in rounds),
+            requests=round(statistics.median(r.endpoints[name].requests for r in rounds)),
+            p50_ms=statistics.median(r.endpoints[name].p50_ms for r in rounds),
+            p75_ms=statistics.median(r.endpoints[name].p75_ms for r in rounds),
+            p90_ms=statistics.median(r.endpoints[name].p90_ms for r in rounds),
+            p99_ms=statistics.median(r.endpoints[name].p99_ms for r in rounds),
+            non_2xx=sum(r.endpoints[name].non_2xx for r in rounds),
+        )
+        for name in first.endpoints
+    }
+    label = first.label.partition("#")[0]
+    return TargetResult(
+        label,
+        first.target,
+        endpoints,
+        _highest(r.memory_kb for r in rounds),
+        _highest(r.idle_memory_kb for r in rounds),
+    )
+
+
+def _highest(memories: Iterable[dict[str, int]]) -> dict[str, int]:
+    highest: dict[str, int] = {}
+    for memory in memories:
+        for key, kb in memory.items():
+            highest[key] = max(kb, highest.get(key, 0))
+    return highest
+
+
+def paired_comparison(apps: list[TargetResult], ceilings: list[TargetResult]) -> list[dict[str, Any]]:
+    """One row per endpoint comparing the app with the ceiling: medians over the rounds, and the ratio as the median
+    of each round's own ratio (a round's app and ceiling ran next to each other, on the same machine speed)."""
+    app, ceiling = median_result(apps), median_result(ceilings)
     rows = []
     for name, a in app.endpoints.items():
         c = ceiling.endpoints[name]
-        rows.append(
-            {
-                "endpoint": name,
-                "app_rps": round(a.requests_per_s, 1),
-                "ceiling_rps": round(c.requests_per_s, 1),
-                "ratio": round(a.requests_per_s / c.requests_per_s, 3) if c.requests_per_s else 0.0,
-                "app_p50_ms": round(a.p50_ms, 2),
-                "app_p99_ms": round(a.p99_ms, 2),
-                "ceiling_p99_ms": round(c.p99_ms, 2),
-            }
-        )
+        ratios = [_ratio(x.endpoints[name], y.endpoints[name]) for x, y in zip(apps, ceilings, strict=True)]
+        row: dict[str, Any] = {
+            "endpoint": name,
+            "app_rps": round(a.requests_per_s, 1),
+            "ceiling_rps": round(c.requests_per_s, 1),
+            "ratio": round(statistics.median(ratios), 3),
+            "app_p50_ms": round(a.p50_ms, 2),
+            "app_p99_ms": round(a.p99_ms, 2),
+            "ceiling_p99_ms": round(c.p99_ms, 2),
+        }
+        if len(ratios) > 1:
+            row["ratios"] = [round(ratio, 3) for ratio in ratios]
+        rows.append(row)
     return rows
+
+
+def _ratio(app: WrkResult, ceiling: WrkResult) -> float:
+    return app.requests_per_s / ceiling.requests_per_s if ceiling.requests_per_s else 0.0
 
 
 def checks(rows: list[dict[str, Any]], app: TargetResult) -> list[dict[str, Any]]:
@@ -88,6 +131,9 @@ def render(rows: list[dict[str, Any]], app: TargetResult, ceiling: TargetResult,
         for line in table
     ]
     lines.insert(1, "-+-".join("-" * w for w in widths))
+    for row in rows:
+        if "ratios" in row:
+            lines.append(f"{row['endpoint']}: ratio per round {', '.join(f'{r:.3f}' for r in row['ratios'])}")
     for t in (app, ceiling):
         d = t.as_dict()
         lines.append(

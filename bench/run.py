@@ -53,6 +53,13 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         default=os.environ.get("BENCH_DB", "sqlite"),
         help="sqlite: the app vs the ceiling, one worker; postgres: the app on asyncpg with each --workers count",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=int(os.environ["BENCH_ROUNDS"]) if os.environ.get("BENCH_ROUNDS") else None,
+        help="measurements per target (SQLite, default 1: app then ceiling, alternating after) or per worker count "
+        "(PostgreSQL, default 3); the report gives medians",
+    )
     postgres = parser.add_argument_group("PostgreSQL mode")
     postgres.add_argument(
         "--postgres-url",
@@ -65,7 +72,6 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         default=os.environ.get("BENCH_WORKERS", "1,2"),
         help="uvicorn worker counts to compare, comma-separated (default 1,2)",
     )
-    postgres.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "3")))
     postgres.add_argument(
         "--server-cpus", default=os.environ.get("BENCH_SERVER_CPUS") or None, help="taskset CPU list for the server"
     )
@@ -73,6 +79,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--wrk-cpus", default=os.environ.get("BENCH_WRK_CPUS") or None, help="taskset CPU list for wrk"
     )
     args = parser.parse_args(argv)
+    if args.rounds is None:
+        args.rounds = 3 if args.db == "postgres" else 1
     if args.duration < 1 or args.items < 1:
         parser.error("--duration and --items must be >= 1")
     if args.rounds < 1 or not args.workers or min(args.workers) < 1:
@@ -155,15 +163,28 @@ def main(argv: list[str] | None = None) -> int:
     try:
         headers = _auth_headers()
         wrk_bin = wrk.ensure_wrk()
-        app = _measure("app", args.app_target, workdir, args, wrk_bin, headers)
-        ceiling = _measure("ceiling", CEILING_TARGET, workdir, args, wrk_bin, {})
+        apps: list[report.TargetResult] = []
+        ceilings: list[report.TargetResult] = []
+        for index in range(args.rounds):
+            # The VM's speed drifts over a run: alternating the order pairs each app round with a ceiling
+            # measured next to it, and the ratio is taken per round.
+            order = ("app", "ceiling") if index % 2 == 0 else ("ceiling", "app")
+            suffix = f"#{index + 1}" if args.rounds > 1 else ""
+            for side in order:
+                if side == "app":
+                    apps.append(_measure(f"app{suffix}", args.app_target, workdir, args, wrk_bin, headers))
+                else:
+                    ceilings.append(_measure(f"ceiling{suffix}", CEILING_TARGET, workdir, args, wrk_bin, {}))
     except BenchError as exc:
         print(f"\nBENCH FAILED: {exc}", file=sys.stderr)
         return 1
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    rows = report.comparison(app, ceiling)
+    app, ceiling = report.median_result(apps), report.median_result(ceilings)
+    rows = report.paired_comparison(apps, ceilings)
     results = report.checks(rows, app)
+    if args.rounds > 1:
+        print(f"\nmedians of {args.rounds} rounds; the ratio is the median of each round's own ratio")
     print("\n" + report.render(rows, app, ceiling, results))
     data: dict[str, Any] = {
         "meta": {
@@ -176,10 +197,12 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "auth_header": bool(headers),
+            "rounds": args.rounds,
         },
         "app": app.as_dict(),
         "ceiling": ceiling.as_dict(),
         "comparison": rows,
+        "per_round": [{"app": a.as_dict(), "ceiling": c.as_dict()} for a, c in zip(apps, ceilings, strict=True)],
         "checks": results,
     }
     output = args.output or RESULTS_PATH
