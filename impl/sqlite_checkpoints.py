@@ -12,6 +12,7 @@ change: a checkpoint only moves pages that are committed already (WAL with synch
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 
@@ -33,6 +34,8 @@ class WalCheckpointer:
         self._thread: threading.Thread | None = None
         # (busy, frames in the WAL, frames checkpointed) of the last checkpoint: what tests and operators read.
         self.last_result: tuple[int, int, int] | None = None
+        # Rounds begun (checkpointed, failed or skipped): tests wait on it.
+        self.rounds = 0
 
     @property
     def running(self) -> bool:
@@ -55,18 +58,19 @@ class WalCheckpointer:
             self._thread = None
 
     def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
         failing = False
         try:
-            conn = sqlite3.connect(self._path, check_same_thread=True, isolation_level=None)
-        except sqlite3.Error as exc:
-            logger.warning("SQLite checkpoints: cannot open %s (%s); commits checkpoint instead", self._path, exc)
-            return
-        try:
-            conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
             while not self._stopping.wait(self._interval):
+                self.rounds += 1
                 try:
+                    if conn is None:
+                        conn = self._open()
                     row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                except sqlite3.Error as exc:
+                except (sqlite3.Error, _NotWritable) as exc:
+                    if conn is not None:
+                        conn.close()  # a new one next round: this one may have been opened read-only
+                        conn = None
                     if not failing:  # once per streak of failures, not five times a second
                         logger.warning("SQLite checkpoints of %s are failing (%s); retrying", self._path, exc)
                     failing = True
@@ -76,4 +80,26 @@ class WalCheckpointer:
                     failing = False
                 self.last_result = (int(row[0]), int(row[1]), int(row[2]))
         finally:
+            if conn is not None:
+                conn.close()
+
+    def _open(self) -> sqlite3.Connection:
+        """A connection to checkpoint with; `_NotWritable` while this process may not write the file.
+
+        SQLite opens a file it may not write read-only, and the connections of one process to one file share
+        their WAL index: while a read-only connection stays open, no other connection of the process can write,
+        even once the file is writable again. So none is opened then, and a failing one is closed.
+        """
+        if not os.access(self._path, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
+            raise _NotWritable("the file is not writable")
+        conn = sqlite3.connect(self._path, check_same_thread=True, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
+        except sqlite3.Error:
             conn.close()
+            raise
+        return conn
+
+
+class _NotWritable(Exception):
+    """The database file cannot be written by this process now."""

@@ -368,6 +368,13 @@ async def test_sqlite_read_only_file_refuses_writes_with_503_serves_reads_and_re
                 for operation_id in ("createItem", "updateItem", "createUser", "updateCurrentUser"):
                     response, elapsed = await _timed(_request(alice, operation_id, world))
                     _assert_unavailable(response, elapsed, DOWN_BOUND_SECONDS, operation_id)
+                # The checkpoint thread, too, tries while the file is read-only (a connection it kept open then
+                # left the whole process unable to write after the fix, until a restart).
+                checkpointer = app.state.database.checkpointer
+                rounds = checkpointer.rounds
+                async with asyncio.timeout(10):
+                    while checkpointer.rounds < rounds + 2:
+                        await asyncio.sleep(0.05)
             for path in sqlite_file.parent.glob(f"{sqlite_file.name}*"):
                 path.chmod(0o666)  # the fix: the file and its -wal and -shm (SQLite gave them the file's mode)
             with _unprivileged():
