@@ -16,6 +16,7 @@ A database that cannot serve (down, unreachable, too slow, locked, read-only, ou
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar, Token
@@ -276,7 +277,7 @@ class InlineSqliteDatabase:
             json_serializer=json_dumps,
             json_deserializer=orjson.loads,
         )
-        path = _sqlite_file(url)
+        self._path = path = _sqlite_file(url)
         self._checkpointer = (
             WalCheckpointer(path, busy_timeout_ms=limits.sqlite_busy_timeout_ms) if path is not None else None
         )
@@ -286,6 +287,7 @@ class InlineSqliteDatabase:
         self._lock = asyncio.Lock()
         self._conn: Connection | None = None
         self._reopen = False
+        self._opened_read_only = False
 
     @property
     def pool(self) -> Pool | None:
@@ -296,7 +298,13 @@ class InlineSqliteDatabase:
 
     def _connection(self) -> Connection:
         # The connection outlives requests: checking one out per request costs more than the query.
+        if self._opened_read_only and self._writable():
+            self._reopen = True  # the file was fixed: the read-only connection would refuse the next write
+            self._recycle()
         if self._conn is None or self._conn.closed or self._conn.invalidated:
+            # SQLite opens a file it may not write read-only; such a connection is replaced once the file is
+            # writable again (checked per borrowing only until then).
+            self._opened_read_only = not self._writable()
             try:
                 self._conn = self.engine.connect()
             except Exception as exc:  # nothing to reopen: the next borrower tries to open it again
@@ -305,6 +313,13 @@ class InlineSqliteDatabase:
             if self._checkpointer is not None:
                 self._checkpointer.start()  # once the file is in WAL mode (the connect listener did that)
         return self._conn
+
+    def _writable(self) -> bool:
+        """Whether this process may write the database file (or create it; an in-memory database always)."""
+        if self._path is None:
+            return True
+        target = self._path if os.path.exists(self._path) else os.path.dirname(self._path) or "."
+        return os.access(target, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
 
     def _failed(self, exc: Exception) -> NoReturn:
         """Re-raise `exc`, as `DatabaseUnavailable` when the database cannot serve now (and mark a connection that

@@ -375,6 +375,8 @@ async def test_sqlite_read_only_file_refuses_writes_with_503_serves_reads_and_re
                 async with asyncio.timeout(10):
                     while checkpointer.rounds < rounds + 2:
                         await asyncio.sleep(0.05)
+                # A read last: the connection it opens can only read, and it is still open when the file is fixed.
+                assert (await alice.get(f"/items/{world.item_id}")).status_code == 200
             for path in sqlite_file.parent.glob(f"{sqlite_file.name}*"):
                 path.chmod(0o666)  # the fix: the file and its -wal and -shm (SQLite gave them the file's mode)
             with _unprivileged():
