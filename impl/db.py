@@ -16,7 +16,6 @@ A database that cannot serve (down, unreachable, too slow, locked, read-only, ou
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar, Token
@@ -35,7 +34,7 @@ from sqlalchemy.sql.base import Executable
 from impl.compiled import Query, Record, run_on_cursor
 from impl.problems import DatabaseUnavailable
 from impl.settings import Settings
-from impl.sqlite_checkpoints import FALLBACK_PAGES, WalCheckpointer
+from impl.sqlite_checkpoints import FALLBACK_PAGES, WalCheckpointer, writable
 
 # The task holding a connection in this context (None: none held).
 _holder: ContextVar[asyncio.Task[object] | None] = ContextVar("db_connection_holder", default=None)
@@ -315,11 +314,7 @@ class InlineSqliteDatabase:
         return self._conn
 
     def _writable(self) -> bool:
-        """Whether this process may write the database file (or create it; an in-memory database always)."""
-        if self._path is None:
-            return True
-        target = self._path if os.path.exists(self._path) else os.path.dirname(self._path) or "."
-        return os.access(target, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
+        return self._path is None or writable(self._path)  # an in-memory database always is
 
     def _failed(self, exc: Exception) -> NoReturn:
         """Re-raise `exc`, as `DatabaseUnavailable` when the database cannot serve now (and mark a connection that

@@ -90,7 +90,7 @@ class WalCheckpointer:
         their WAL index: while a read-only connection stays open, no other connection of the process can write,
         even once the file is writable again. So none is opened then, and a failing one is closed.
         """
-        if not os.access(self._path, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
+        if not writable(self._path):
             raise _NotWritable("the file is not writable")
         conn = sqlite3.connect(self._path, check_same_thread=True, isolation_level=None)
         try:
@@ -99,6 +99,12 @@ class WalCheckpointer:
             conn.close()
             raise
         return conn
+
+
+def writable(path: str) -> bool:
+    """Whether this process may write the SQLite file at `path`, or create it there."""
+    target = path if os.path.exists(path) else os.path.dirname(path) or "."
+    return os.access(target, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
 
 
 class _NotWritable(Exception):
