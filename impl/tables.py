@@ -161,13 +161,16 @@ idempotency_keys_table = Table(
     UniqueConstraint("principal", "key"),
 )
 
+# An address is at most 254 bytes of UTF-8; case folding makes at most 1.5 code points of a byte ("ΐ": 2 -> 3).
+EMAIL_KEY_LENGTH = 381
+
 # An account; `email_key` (case-folded) makes e-mail uniqueness case-insensitive.
 users_table = Table(
     "users",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("email", String(254), nullable=False),
-    Column("email_key", String(254), nullable=False, unique=True),
+    Column("email_key", String(EMAIL_KEY_LENGTH), nullable=False, unique=True),
     Column("full_name", String(100), nullable=True),
     Column("password_hash", String(255), nullable=False),
     Column("scopes", JsonDocument(), nullable=False),

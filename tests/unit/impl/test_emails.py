@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from impl.problems import InvalidRequest
 from impl.security.emails import canonical_email, email_key
+from impl.tables import EMAIL_KEY_LENGTH
 
 
 @pytest.mark.parametrize(
@@ -65,3 +68,18 @@ def test_email_key_matches_an_idn_domain_in_either_form() -> None:
 @pytest.mark.parametrize("username", ["not an address", "", "alice@", "\ud800@example.com", "x" * 300])
 def test_email_key_folds_any_login_name_without_failing(username: str) -> None:
     assert email_key(username) == email_key(username.upper())
+
+
+def test_the_key_column_holds_the_key_of_any_valid_address() -> None:
+    # email-validator bounds an address at 254 bytes of UTF-8, and str.casefold() folds each code point on its own:
+    # no code point folds to more than 1.5 code points per byte of it, so no key passes EMAIL_KEY_LENGTH.
+    worst = max(
+        len(chr(point).casefold()) / len(chr(point).encode())
+        for point in range(sys.maxunicode + 1)
+        if not 0xD800 <= point <= 0xDFFF  # surrogates: no UTF-8 form, and no JSON text reaches here with one
+    )
+    assert worst == 1.5
+    assert EMAIL_KEY_LENGTH == 254 * worst
+    # An address that gets there: 252 bytes, 132 characters, a key of 372.
+    address = canonical_email("a@" + ".".join(["\u0390" * 15] * 8) + ".gr")
+    assert len(address.encode()) == 252 and len(email_key(address)) == 372
