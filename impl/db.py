@@ -249,8 +249,16 @@ def _sqlite_pragmas(busy_timeout_ms: int, *, checkpoints_elsewhere: bool) -> Cal
         if checkpoints_elsewhere:  # a WalCheckpointer thread does it; commits only as a fallback
             cursor.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_PAGES}")
         cursor.close()
+        # SQLite's own lower() folds ASCII only, so `ilike` (lower(x) LIKE lower(y) here) missed "École" for
+        # "éCOLE", which PostgreSQL's ILIKE finds: Python's, as PostgreSQL's with a UTF-8 ctype, folds all of Unicode.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     return set_pragmas
+
+
+def _unicode_lower(value: object) -> object:
+    """SQL `lower()` for every script; anything but text passes through, as SQLite's does with NULL."""
+    return value.lower() if isinstance(value, str) else value
 
 
 def _sqlite_file(url: str) -> str | None:

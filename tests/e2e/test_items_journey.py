@@ -83,6 +83,18 @@ async def test_list_items_filters_by_case_insensitive_name_and_escapes_wildcards
     assert names == ["100% cotton"]
 
 
+async def test_the_name_search_ignores_case_in_every_script(alice: httpx.AsyncClient) -> None:
+    # SQLite's own lower() folds ASCII only: "éCOLE" missed "École" there, while PostgreSQL found it.
+    await _create(alice, name="École d'été")
+    await _create(alice, name="ÄRGER")
+    moscow = "\u041c\u043e\u0441\u043a\u0432\u0430"  # in Cyrillic; the query is its first four letters in capitals
+    await _create(alice, name=moscow)
+    queries = [("éCOLE", "École d'été"), ("ÉTÉ", "École d'été"), ("ärger", "ÄRGER"), (moscow[:4].upper(), moscow)]
+    for query, expected in queries:
+        names = [i["name"] for i in (await alice.get("/items", params={"q": query})).json()]
+        assert names == [expected], query
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"skip": -1}, "skip"), ({"q": ""}, "q")],
