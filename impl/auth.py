@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from generated import models
 from generated.runtime import RequestContext
+from impl.concurrent_deletes import refers_to
 from impl.db import Database, DbConnection
 from impl.problems import Forbidden, OAuthError, Unauthorized
 from impl.security.authenticator import CSRF_COOKIE, SESSION_COOKIE
@@ -11,6 +12,7 @@ from impl.security.login import CredentialChecker, LoginFailed
 from impl.security.sessions import Session, SessionStore
 from impl.security.tokens import InvalidToken, TokenCodec, hash_secret, new_secret
 from impl.settings import Settings
+from impl.tables import users_table as _users
 
 
 def _requested_scopes(scope: str | None, granted: frozenset[str]) -> frozenset[str]:
@@ -97,9 +99,9 @@ class SqlAuthService:
             account = await self._checker.check(
                 body.username, body.password.get_secret_value(), client_ip=ctx.client_host
             )
+            session, _ = await self._open_session(account.user_id, account.scopes, with_refresh_token=False)
         except LoginFailed:
             raise Unauthorized("invalid username or password") from None
-        session, _ = await self._open_session(account.user_id, account.scopes, with_refresh_token=False)
         # The cookie ends with the session at the latest: a stale one would only be refused.
         ttl = session.lifetime(self._settings.session_ttl_seconds)
         csrf = new_secret()
@@ -133,10 +135,10 @@ class SqlAuthService:
             raise OAuthError("invalid_request", "the password grant needs `username` and `password`")
         try:
             account = await self._checker.check(username, password, client_ip=client_ip)
+            scopes = _requested_scopes(scope, account.scopes)
+            session, refresh_token = await self._open_session(account.user_id, scopes, with_refresh_token=True)
         except LoginFailed:
             raise OAuthError("invalid_grant", "invalid username or password") from None
-        scopes = _requested_scopes(scope, account.scopes)
-        session, refresh_token = await self._open_session(account.user_id, scopes, with_refresh_token=True)
         return self._token_response(account.user_id, scopes, session, refresh_token)
 
     async def _refresh_grant(self, refresh_token: str | None, scope: str | None) -> models.TokenResponse:
@@ -153,9 +155,11 @@ class SqlAuthService:
     async def _open_session(
         self, user_id: int, scopes: frozenset[str], *, with_refresh_token: bool
     ) -> tuple[Session, str | None]:
+        """LoginFailed when the account was deleted since its password was checked."""
         async with self._database.connect() as conn:
             sessions = self._sessions(conn)
-            session = await sessions.open(user_id, scopes)
+            async with refers_to(conn, _users, user_id, LoginFailed):
+                session = await sessions.open(user_id, scopes)
             refresh_token = await sessions.issue_refresh_token(session) if with_refresh_token else None
             await conn.commit()
         return session, refresh_token

@@ -16,12 +16,14 @@ from sqlalchemy import ColumnElement, Delete, Select, bindparam, delete, insert,
 from generated import models
 from generated.runtime import Download, MalformedRequest, RequestContext, UnsupportedMediaType, UploadedFile
 from generated.security import SCOPE_USERS_ADMIN
+from impl.concurrent_deletes import account_gone, refers_to
 from impl.db import Database, DbConnection
 from impl.problems import NotFound, PayloadTooLarge, RangeNotSatisfiable
 from impl.settings import Settings
 from impl.storage import CHUNK_SIZE, ByteRange, ObjectMissing, Storage
 from impl.tables import files_table as _files
 from impl.tables import items_table as _items
+from impl.tables import users_table as _users
 
 logger = logging.getLogger(__name__)
 
@@ -261,7 +263,8 @@ class SqlFilesService:
         stored = await self._files.receive(file, image_only=False)
         try:
             async with self._database.connect() as conn:
-                info = await insert_file(conn, stored, owner_id=owner_id)
+                async with refers_to(conn, _users, owner_id, account_gone):  # deleted during the upload: 401
+                    info = await insert_file(conn, stored, owner_id=owner_id)
                 await conn.commit()
         except BaseException:
             await self._files.discard([stored.id])

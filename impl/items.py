@@ -20,6 +20,7 @@ from generated.protocols import UnimplementedItemsService
 from generated.runtime import NotImplementedOperation, RequestContext, UploadedFile
 from generated.security import SCOPE_USERS_ADMIN
 from impl.compiled import Query, Record
+from impl.concurrent_deletes import account_gone, refers_to
 from impl.db import Database, DbConnection
 from impl.etags import if_match_allows, make_etag
 from impl.events import EventBroker, InProcessBroker, deleted_event, item_event
@@ -28,6 +29,7 @@ from impl.last_query import remember_query
 from impl.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unauthorized
 from impl.tables import idempotency_keys_table as _keys
 from impl.tables import items_table as _items
+from impl.tables import users_table as _users
 
 _ITEMS: TypeAdapter[list[models.Item]] = TypeAdapter(list[models.Item])
 _ANONYMOUS = ""
@@ -168,7 +170,8 @@ class SqlItemsService(UnimplementedItemsService):
                 replay = await _replay(conn, principal, idempotency_key, request_hash)
                 if replay is not None:
                     return _replayed(ctx, replay)
-            (row,) = await conn.fetch(_INSERT, values)
+            async with refers_to(conn, _users, values["owner_id"], account_gone):  # deleted since the request began
+                (row,) = await conn.fetch(_INSERT, values)
             item = models.Item.model_validate(row)
             if idempotency_key is not None:
                 try:
@@ -247,17 +250,19 @@ class SqlItemsService(UnimplementedItemsService):
             image = {"url": self._files.download_url(ctx, stored.id), "name": caption(name, stored.filename)}
             async with self._database.connect() as conn:
                 version, images = await _image_slot(conn, ctx, item_id)
-                owner_id = int(ctx.principal.subject) if ctx.principal is not None else None
-                await insert_file(conn, stored, owner_id=owner_id, item_id=item_id)
                 params = {
                     "item_id": item_id,
                     "expected": version,
                     "new_images": [*images, image],
                     "new_updated_at": _now(),
                 }
+                # The item first: the update locks its row (PostgreSQL), so no delete can come before the file's.
                 row = (await conn.execute(_update_statement(frozenset(("images", "updated_at"))), params)).one_or_none()
                 if row is None:
                     raise Conflict(f"item {item_id} changed while the image was being added; try again")
+                owner_id = int(ctx.principal.subject) if ctx.principal is not None else None
+                async with refers_to(conn, _users, owner_id, account_gone):  # deleted during the upload: 401
+                    await insert_file(conn, stored, owner_id=owner_id, item_id=item_id)
                 await conn.commit()
         except BaseException:
             await self._files.discard([stored.id])

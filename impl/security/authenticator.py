@@ -15,6 +15,7 @@ from starlette.websockets import WebSocket
 from generated.runtime import OperationInfo, Principal
 from generated.security import SCHEME_COOKIE_SESSION, SCHEMES, SecurityScheme
 from impl.compiled import Query
+from impl.concurrent_deletes import account_gone
 from impl.db import Database
 from impl.problems import Forbidden, Unauthorized
 from impl.security.tokens import AccessClaims, InvalidToken, TokenCodec, hash_secret
@@ -195,7 +196,7 @@ class TokenAuthenticator:
         async with self._database.connect() as conn:
             rows = await conn.fetch(_ACCOUNT, {"uid": int(claims.subject), "sid": claims.session_id})
         if not rows or not rows[0]["is_active"]:
-            raise Unauthorized("the account of this token no longer exists", invalid_token=True)
+            raise account_gone()
         account = rows[0]
         if account["session_id"] is None or account["revoked_at"] is not None:
             raise Unauthorized("this session has ended", invalid_token=True)

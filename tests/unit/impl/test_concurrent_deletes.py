@@ -1,0 +1,86 @@
+"""`refers_to` turns only the integrity error of a deleted referred row into the request's answer, and undoes what the
+transaction wrote before it; every other integrity error stays one (tests/e2e/test_concurrent_deletes.py drives the
+requests that use it)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from impl.concurrent_deletes import refers_to
+from impl.db import Database, open_database
+from impl.settings import Settings
+from impl.tables import sessions_table, users_table
+from tests.unit.impl.housekeeping_rows import FAR, NOW, Seed, empty
+
+
+class Gone(Exception):
+    """What the caller answers when the referred row is gone."""
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    db = open_database(settings.database_url)
+    await empty(db)
+    yield db
+    await empty(db)
+    await db.dispose()
+
+
+def _session(session_id: str, user_id: int) -> dict[str, object]:
+    return {"id": session_id, "user_id": user_id, "scope": "", "created_at": NOW, "expires_at": FAR}
+
+
+async def _sessions(database: Database) -> int:
+    async with database.connect() as conn:
+        count: int = (await conn.execute(select(func.count()).select_from(sessions_table))).scalar_one()
+    return count
+
+
+async def test_a_write_referring_to_a_deleted_row_raises_gone_and_keeps_nothing(database: Database) -> None:
+    user_id = await Seed(database).user()
+    async with database.connect() as conn:
+        await conn.execute(users_table.delete().where(users_table.c.id == user_id))
+        await conn.commit()
+    async with database.connect() as conn:
+        with pytest.raises(Gone):
+            async with refers_to(conn, users_table, user_id, Gone):
+                await conn.execute(insert(sessions_table), _session("s1", user_id))
+    assert await _sessions(database) == 0
+
+
+async def test_the_writes_before_the_failed_one_are_undone(database: Database) -> None:
+    seed = Seed(database)
+    user_id = await seed.user()
+    deleted = await seed.user()
+    async with database.connect() as conn:
+        await conn.execute(users_table.delete().where(users_table.c.id == deleted))
+        await conn.commit()
+    async with database.connect() as conn:
+        await conn.execute(insert(sessions_table), _session("first", user_id))
+        with pytest.raises(Gone):
+            async with refers_to(conn, users_table, deleted, Gone):
+                await conn.execute(insert(sessions_table), _session("second", deleted))
+        await conn.commit()  # what a caller catching Gone might still do: nothing is left to commit
+    assert await _sessions(database) == 0
+
+
+async def test_another_integrity_error_of_an_existing_row_is_raised_as_it_is(database: Database) -> None:
+    user_id = await Seed(database).user()
+    async with database.connect() as conn:
+        await conn.execute(insert(sessions_table), _session("dup", user_id))
+        with pytest.raises(IntegrityError):
+            async with refers_to(conn, users_table, user_id, Gone):
+                await conn.execute(insert(sessions_table), _session("dup", user_id))
+
+
+async def test_without_a_referred_row_an_integrity_error_is_raised_as_it_is(database: Database) -> None:
+    user_id = await Seed(database).user()
+    async with database.connect() as conn:
+        await conn.execute(insert(sessions_table), _session("dup", user_id))
+        with pytest.raises(IntegrityError):
+            async with refers_to(conn, users_table, None, Gone):
+                await conn.execute(insert(sessions_table), _session("dup", user_id))
