@@ -75,9 +75,15 @@ class DatabaseLimits:
 
 # SQLSTATE classes that mean "the server cannot serve now", whatever the statement: 08 connection exception,
 # 53 insufficient resources (too many connections, disk full), 57 operator intervention (shutdown, starting up,
-# and 57014, the cancel of statement_timeout); and 55P03, lock_timeout's lock_not_available.
+# and 57014, the cancel of statement_timeout); 55P03, lock_timeout's lock_not_available; and the two a transaction
+# is rolled back with so that it can be retried (PostgreSQL's advice): 40P01 deadlock, 40001 serialization failure.
 _PG_UNAVAILABLE_CLASSES = ("08", "53", "57")
-_PG_REASONS = {"57014": "a statement took longer than the statement timeout", "55P03": "a lock was not granted in time"}
+_PG_REASONS = {
+    "57014": "a statement took longer than the statement timeout",
+    "55P03": "a lock was not granted in time",
+    "40P01": "the request collided with a concurrent one (deadlock) and was rolled back",
+    "40001": "the request collided with a concurrent one and was rolled back",
+}
 # SQLite primary result codes with that meaning: another connection holds the lock (BUSY, LOCKED) past the busy
 # timeout, or the file cannot be used (READONLY, IOERR, FULL, CANTOPEN, PROTOCOL). After the latter the connection
 # is reopened: one opened read-only stays read-only after the file is fixed.

@@ -20,7 +20,7 @@ from generated.protocols import UnimplementedItemsService
 from generated.runtime import NotImplementedOperation, RequestContext, UploadedFile
 from generated.security import SCOPE_USERS_ADMIN
 from impl.compiled import Query, Record
-from impl.concurrent_deletes import account_gone, refers_to
+from impl.concurrent_deletes import account_gone, hold_account, refers_to
 from impl.db import Database, DbConnection
 from impl.etags import if_match_allows, make_etag
 from impl.events import EventBroker, InProcessBroker, deleted_event, item_event
@@ -39,7 +39,13 @@ _LIKE_ESCAPE = "/"
 # Statements are built once: constructing a statement costs more than SQLite executing it (see bench/); the hot
 # ones are `Query`s, compiled once and run on the raw cursor where the backend allows (impl/compiled.py).
 _GET = Query(select(_items).where(_items.c.id == bindparam("item_id")))
-_VERSION = select(_items.c.version, _items.c.owner_id).where(_items.c.id == bindparam("item_id"))
+# Every write to an item reads its version first: locked from there (FOR NO KEY UPDATE; nothing on SQLite), so that a
+# deletion waits for an image being added, and the other way round (impl/concurrent_deletes.py).
+_VERSION = (
+    select(_items.c.version, _items.c.owner_id)
+    .where(_items.c.id == bindparam("item_id"))
+    .with_for_update(key_share=True)
+)
 _INSERT = Query(
     insert(_items).returning(*_items.c),
     columns=(
@@ -249,20 +255,20 @@ class SqlItemsService(UnimplementedItemsService):
         try:
             image = {"url": self._files.download_url(ctx, stored.id), "name": caption(name, stored.filename)}
             async with self._database.connect() as conn:
-                version, images = await _image_slot(conn, ctx, item_id)
+                owner_id = int(ctx.principal.subject) if ctx.principal is not None else None
+                if owner_id is not None:
+                    await hold_account(conn, owner_id)  # deleted during the upload: 401; the account's lock first
+                version, images = await _image_slot(conn, ctx, item_id)  # locks the item (404 if deleted meanwhile)
+                await insert_file(conn, stored, owner_id=owner_id, item_id=item_id)
                 params = {
                     "item_id": item_id,
                     "expected": version,
                     "new_images": [*images, image],
                     "new_updated_at": _now(),
                 }
-                # The item first: the update locks its row (PostgreSQL), so no delete can come before the file's.
                 row = (await conn.execute(_update_statement(frozenset(("images", "updated_at"))), params)).one_or_none()
                 if row is None:
                     raise Conflict(f"item {item_id} changed while the image was being added; try again")
-                owner_id = int(ctx.principal.subject) if ctx.principal is not None else None
-                async with refers_to(conn, _users, owner_id, account_gone):  # deleted during the upload: 401
-                    await insert_file(conn, stored, owner_id=owner_id, item_id=item_id)
                 await conn.commit()
         except BaseException:
             await self._files.discard([stored.id])

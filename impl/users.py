@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from generated import models
 from generated.runtime import Principal, RequestContext
 from generated.security import SCOPE_USERS_ADMIN
+from impl.concurrent_deletes import lock_account_for_deletion
 from impl.db import Database, DbConnection
 from impl.files import FileStore, forget_account_files
 from impl.problems import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized
@@ -201,10 +202,11 @@ class SqlUsersService:
                 current = await self._row(conn, user_id)
             await self._confirm_current_password(ctx, MISSING if body is None else body.current_password, current)
         async with self._database.connect() as conn:
-            stored = await forget_account_files(conn, user_id)
-            result = await conn.execute(_DELETE, {"user_id": user_id})
-            if result.rowcount != 1:
+            # Locked first: the files committed meanwhile are among those collected (impl/concurrent_deletes.py).
+            if not await lock_account_for_deletion(conn, user_id):
                 raise NotFound(f"user {user_id} does not exist")
+            stored = await forget_account_files(conn, user_id)
+            await conn.execute(_DELETE, {"user_id": user_id})
             await conn.commit()
         if self._files is not None:
             await self._files.discard(stored)  # after the commit: a rollback must not lose the bytes

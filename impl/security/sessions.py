@@ -35,6 +35,10 @@ _LOOKUP = (
     .join(_users, _users.c.id == _sessions.c.user_id)
     .where(_refresh.c.token_hash == bindparam("token_hash"))
 )
+# Redeeming locks the session first (FOR KEY SHARE; SQLite has no row locks and needs none): an account deletion
+# cascading to the session then waits for the grant, instead of taking the session while the grant holds the spent
+# token's row, which both need (a deadlock on PostgreSQL, and a 500 for one of them).
+_LOOKUP_TO_REDEEM = _LOOKUP.with_for_update(of=_sessions, read=True, key_share=True)
 _MARK_USED = (
     update(_refresh)
     .where(_refresh.c.id == bindparam("token_id"), _refresh.c.used_at.is_(None))
@@ -111,7 +115,7 @@ class SessionStore:
     async def redeem(self, refresh_token: str) -> Grant:
         """Spend a refresh token. Reusing a spent one revokes its whole family (it was stolen or replayed); a session
         past its expiry is refused whatever its token says, like a revoked one (nothing of it can be stolen then)."""
-        row = (await self._conn.execute(_LOOKUP, {"token_hash": hash_secret(refresh_token)})).one_or_none()
+        row = (await self._conn.execute(_LOOKUP_TO_REDEEM, {"token_hash": hash_secret(refresh_token)})).one_or_none()
         if row is None or row.revoked_at is not None:
             raise OAuthError("invalid_grant", "the refresh token is invalid or revoked")
         if not row.is_active:

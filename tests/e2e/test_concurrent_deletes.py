@@ -11,19 +11,26 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, select, text, update
 
+import impl.files
+import impl.items
+from generated.security import SCOPE_USERS_ADMIN
+from impl.app import create_app
 from impl.security.passwords import PasswordHasher
-from impl.settings import Settings
+from impl.security.sessions import Session, SessionStore
+from impl.settings import DEFAULT_SCOPES, Settings
 from impl.tables import files_table, items_table, sessions_table, users_table
-from tests.databases import make_settings
-from tests.users import ALICE, PASSWORD, sign_up
+from tests.databases import empty_and_close, make_settings
+from tests.users import ADMIN, ALICE, BOB, PASSWORD, get_token, sign_up
 
 PROBLEM = "application/problem+json"
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==")
@@ -182,3 +189,172 @@ async def test_a_login_for_an_account_deleted_during_the_check_opens_no_session(
     assert response.headers["content-type"] == PROBLEM
     assert "set-cookie" not in response.headers
     assert await _count(app, sessions_table) == 0
+
+
+@pytest.fixture
+async def postgres_app(postgres_database_url: str, storage_dir: Path) -> AsyncIterator[FastAPI]:
+    """The app on a PostgreSQL database of its own: there, unlike SQLite's one connection, two requests' transactions
+    really overlap."""
+    application = create_app(make_settings(postgres_database_url, storage_dir=str(storage_dir)))
+    yield application
+    await empty_and_close(application)
+
+
+async def _waiting_on_a_lock(app: FastAPI) -> None:
+    """Until a transaction other than this check's waits for a row lock (bounded)."""
+    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+    for _ in range(250):
+        async with app.state.database.connect() as conn:
+            if (await conn.execute(waiting)).scalar_one():
+                return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the account deletion never waited for the refresh grant's transaction")
+
+
+async def test_a_refresh_grant_and_the_deletion_of_its_account_at_once_both_answer(postgres_app: FastAPI) -> None:
+    """The grant has spent its token (a row lock) and is about to store the next one when the deletion starts:
+    whichever order the database settles them in, neither may deadlock into a 500."""
+    transport = httpx.ASGITransport(app=postgres_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        user_id = (await sign_up(client, ALICE))["id"]
+        tokens = (await client.post("/token", data={"grant_type": "password", "username": ALICE,
+                                                    "password": PASSWORD})).json()  # fmt: skip
+        paused, resume = asyncio.Event(), asyncio.Event()
+        issue = SessionStore.issue_refresh_token
+
+        async def held(self: SessionStore, session: Session) -> str:
+            paused.set()
+            await resume.wait()
+            return await issue(self, session)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(SessionStore, "issue_refresh_token", held)
+            grant = asyncio.create_task(
+                client.post("/token", data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+            )
+            await asyncio.wait_for(paused.wait(), 10)
+            bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+            deletion = asyncio.create_task(
+                client.request("DELETE", f"/users/{user_id}", json={"current_password": PASSWORD}, headers=bearer)
+            )
+            await _waiting_on_a_lock(postgres_app)
+            resume.set()
+            granted, deleted = await asyncio.wait_for(asyncio.gather(grant, deletion), 30)
+        assert granted.status_code == 200, granted.text
+        assert deleted.status_code == 204, deleted.text
+        # The grant came first: the token it issued went with the account.
+        again = await client.post("/token", data={"grant_type": "refresh_token",
+                                                  "refresh_token": granted.json()["refresh_token"]})  # fmt: skip
+        assert again.status_code == 400 and again.json()["error"] == "invalid_grant", again.text
+
+
+async def _bearer_client(stack: AsyncExitStack, app: FastAPI, email: str, *, admin: bool = False) -> httpx.AsyncClient:
+    """A client signed up and in as `email` (an administrator when `admin`)."""
+    transport = httpx.ASGITransport(app=app)
+    client = await stack.enter_async_context(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
+    await sign_up(client, email)
+    if admin:
+        async with app.state.database.connect() as conn:
+            scopes = sorted({*DEFAULT_SCOPES, SCOPE_USERS_ADMIN})
+            await conn.execute(update(users_table).where(users_table.c.email_key == email).values(scopes=scopes))
+            await conn.commit()
+    client.headers["Authorization"] = f"Bearer {await get_token(client, email)}"
+    return client
+
+
+async def _committing_while(
+    app: FastAPI,
+    module: ModuleType,
+    upload: Awaitable[httpx.Response],
+    deletion: Callable[[], Awaitable[httpx.Response]],
+) -> tuple[httpx.Response, httpx.Response]:
+    """Run `upload` until its file row is inserted (not committed), start `deletion`, let the upload commit once the
+    deletion waits for a lock, and return both answers."""
+    paused, resume = asyncio.Event(), asyncio.Event()
+    insert_file = module.insert_file
+
+    async def held(*args: Any, **kwargs: Any) -> Any:
+        inserted = await insert_file(*args, **kwargs)
+        paused.set()
+        await resume.wait()
+        return inserted
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "insert_file", held)
+        uploading = asyncio.ensure_future(upload)
+        await asyncio.wait_for(paused.wait(), 10)
+        deleting = asyncio.ensure_future(deletion())
+        await _waiting_on_a_lock(app)
+        resume.set()
+        uploaded, deleted = await asyncio.wait_for(asyncio.gather(uploading, deleting), 30)
+    return uploaded, deleted
+
+
+def _png() -> dict[str, tuple[str, bytes, str]]:
+    return {"file": ("a.png", PNG, "image/png")}
+
+
+async def _delete_own_account(client: httpx.AsyncClient) -> httpx.Response:
+    user_id = (await client.get("/users/me")).json()["id"]
+    return await client.request("DELETE", f"/users/{user_id}", json={"current_password": PASSWORD})
+
+
+async def test_a_file_committed_while_its_account_is_deleted_goes_with_the_account(
+    postgres_app: FastAPI, storage_dir: Path
+) -> None:
+    async with AsyncExitStack() as stack:
+        alice = await _bearer_client(stack, postgres_app, ALICE)
+        uploaded, deleted = await _committing_while(
+            postgres_app, impl.files, alice.post("/files", files=_png()), lambda: _delete_own_account(alice)
+        )
+    assert (uploaded.status_code, deleted.status_code) == (201, 204), (uploaded.text, deleted.text)
+    assert _stored(storage_dir) == [] and await _count(postgres_app, files_table) == 0
+
+
+async def test_an_image_committed_while_the_items_owner_is_deleted_goes_with_the_item(
+    postgres_app: FastAPI, storage_dir: Path
+) -> None:
+    async with AsyncExitStack() as stack:
+        admin = await _bearer_client(stack, postgres_app, ADMIN, admin=True)
+        bob = await _bearer_client(stack, postgres_app, BOB)
+        item = (await bob.post("/items", json={"name": "lamp", "price": 2.0})).json()
+        uploaded, deleted = await _committing_while(
+            postgres_app,
+            impl.items,
+            admin.post(f"/items/{item['id']}/images", files=_png()),
+            lambda: _delete_own_account(bob),
+        )
+    assert (uploaded.status_code, deleted.status_code) == (201, 204), (uploaded.text, deleted.text)
+    assert _stored(storage_dir) == [] and await _count(postgres_app, files_table) == 0
+
+
+async def test_an_image_committed_while_its_uploader_and_owner_is_deleted_goes_with_the_account(
+    postgres_app: FastAPI, storage_dir: Path
+) -> None:
+    async with AsyncExitStack() as stack:
+        alice = await _bearer_client(stack, postgres_app, ALICE)
+        item = (await alice.post("/items", json={"name": "lamp", "price": 2.0})).json()
+        uploaded, deleted = await _committing_while(
+            postgres_app,
+            impl.items,
+            alice.post(f"/items/{item['id']}/images", files=_png()),
+            lambda: _delete_own_account(alice),
+        )
+    assert (uploaded.status_code, deleted.status_code) == (201, 204), (uploaded.text, deleted.text)
+    assert _stored(storage_dir) == [] and await _count(postgres_app, files_table) == 0
+
+
+async def test_an_image_committed_while_its_item_is_deleted_goes_with_the_item(
+    postgres_app: FastAPI, storage_dir: Path
+) -> None:
+    async with AsyncExitStack() as stack:
+        alice = await _bearer_client(stack, postgres_app, ALICE)
+        item = (await alice.post("/items", json={"name": "lamp", "price": 2.0})).json()
+        uploaded, deleted = await _committing_while(
+            postgres_app,
+            impl.items,
+            alice.post(f"/items/{item['id']}/images", files=_png()),
+            lambda: alice.delete(f"/items/{item['id']}"),
+        )
+    assert (uploaded.status_code, deleted.status_code) == (201, 204), (uploaded.text, deleted.text)
+    assert _stored(storage_dir) == [] and await _count(postgres_app, files_table) == 0
