@@ -8,7 +8,8 @@ import hashlib
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Delete, Select, bindparam, delete, insert, or_, select, update
@@ -181,6 +182,28 @@ class FileStore:
             raise
         return StoredFile(key, clean_filename(file.filename), content_type, size, digest.hexdigest())
 
+    @asynccontextmanager
+    async def recording(self, stored: StoredFile) -> AsyncIterator[Callable[[DbConnection], Awaitable[None]]]:
+        """The block records `stored` and commits with the function it is given. If the block fails before that
+        commit, the stored bytes are deleted; if the commit itself fails, it may have landed all the same (a
+        connection lost during COMMIT, a request cancelled while waiting for it), and the bytes are kept: an orphan
+        object is harmless, a row without its bytes is a lost file."""
+        committing = False
+
+        async def commit(conn: DbConnection) -> None:
+            nonlocal committing
+            committing = True
+            await conn.commit()
+
+        try:
+            yield commit
+        except BaseException:
+            if committing:
+                logger.warning("file %s kept: the commit of its row failed, and may have landed", stored.id)
+            else:
+                await self.discard([stored.id])
+            raise
+
     async def discard(self, keys: Iterable[str]) -> None:
         """Remove stored bytes; failures are logged (an orphan object is harmless, a failed request is not)."""
         for key in keys:
@@ -261,14 +284,10 @@ class SqlFilesService:
         """Stream the upload to storage and record it; 413 past the limit (nothing kept)."""
         owner_id = int(ctx.principal.subject) if ctx.principal is not None else None
         stored = await self._files.receive(file, image_only=False)
-        try:
-            async with self._database.connect() as conn:
-                async with refers_to(conn, _users, owner_id, account_gone):  # deleted during the upload: 401
-                    info = await insert_file(conn, stored, owner_id=owner_id)
-                await conn.commit()
-        except BaseException:
-            await self._files.discard([stored.id])
-            raise
+        async with self._files.recording(stored) as commit, self._database.connect() as conn:
+            async with refers_to(conn, _users, owner_id, account_gone):  # deleted during the upload: 401
+                info = await insert_file(conn, stored, owner_id=owner_id)
+            await commit(conn)
         return info
 
     async def get_file(self, ctx: RequestContext, *, file_id: uuid.UUID) -> models.FileInfo:

@@ -252,27 +252,23 @@ class SqlItemsService(UnimplementedItemsService):
             await _image_slot(conn, ctx, item_id)
         # No connection is held while the upload streams: it may take minutes.
         stored = await self._files.receive(file, image_only=True)
-        try:
+        async with self._files.recording(stored) as commit, self._database.connect() as conn:
             image = {"url": self._files.download_url(ctx, stored.id), "name": caption(name, stored.filename)}
-            async with self._database.connect() as conn:
-                owner_id = int(ctx.principal.subject) if ctx.principal is not None else None
-                if owner_id is not None:
-                    await hold_account(conn, owner_id)  # deleted during the upload: 401; the account's lock first
-                version, images = await _image_slot(conn, ctx, item_id)  # locks the item (404 if deleted meanwhile)
-                await insert_file(conn, stored, owner_id=owner_id, item_id=item_id)
-                params = {
-                    "item_id": item_id,
-                    "expected": version,
-                    "new_images": [*images, image],
-                    "new_updated_at": _now(),
-                }
-                row = (await conn.execute(_update_statement(frozenset(("images", "updated_at"))), params)).one_or_none()
-                if row is None:
-                    raise Conflict(f"item {item_id} changed while the image was being added; try again")
-                await conn.commit()
-        except BaseException:
-            await self._files.discard([stored.id])
-            raise
+            owner_id = int(ctx.principal.subject) if ctx.principal is not None else None
+            if owner_id is not None:
+                await hold_account(conn, owner_id)  # deleted during the upload: 401; the account's lock first
+            version, images = await _image_slot(conn, ctx, item_id)  # locks the item (404 if deleted meanwhile)
+            await insert_file(conn, stored, owner_id=owner_id, item_id=item_id)
+            params = {
+                "item_id": item_id,
+                "expected": version,
+                "new_images": [*images, image],
+                "new_updated_at": _now(),
+            }
+            row = (await conn.execute(_update_statement(frozenset(("images", "updated_at"))), params)).one_or_none()
+            if row is None:
+                raise Conflict(f"item {item_id} changed while the image was being added; try again")
+            await commit(conn)
         item = _answer(ctx, row._asdict())
         await self._publish(lambda: item_event("updated", item))
         return item

@@ -21,10 +21,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Table, func, select, text, update
 
+import impl.db
+import impl.db_pooled
 import impl.files
 import impl.items
 from generated.security import SCOPE_USERS_ADMIN
 from impl.app import create_app
+from impl.problems import DatabaseUnavailable
 from impl.security.passwords import PasswordHasher
 from impl.security.sessions import Session, SessionStore
 from impl.settings import DEFAULT_SCOPES, Settings
@@ -358,3 +361,35 @@ async def test_an_image_committed_while_its_item_is_deleted_goes_with_the_item(
         )
     assert (uploaded.status_code, deleted.status_code) == (201, 204), (uploaded.text, deleted.text)
     assert _stored(storage_dir) == [] and await _count(postgres_app, files_table) == 0
+
+
+@contextmanager
+def _commit_answer_lost() -> Iterator[None]:
+    """Every commit lands, then its answer is lost (a connection dropped during COMMIT): the outcome is unknown."""
+    with pytest.MonkeyPatch.context() as patch:
+        for connection in (impl.db._InlineConnection, impl.db_pooled._PooledConnection):
+            commit = connection.commit
+
+            async def lost(self: Any, commit: Callable[[Any], Awaitable[None]] = commit) -> None:
+                await commit(self)
+                raise DatabaseUnavailable("the connection to the database was lost; retry later", retry_after=1)
+
+            patch.setattr(connection, "commit", lost)
+        yield
+
+
+async def test_a_file_whose_commit_may_have_landed_keeps_its_bytes(
+    app: FastAPI, alice: httpx.AsyncClient, storage_dir: Path
+) -> None:
+    item = (await alice.post("/items", json={"name": "lamp", "price": 2.0})).json()
+    with _commit_answer_lost():
+        uploaded = await alice.post("/files", files=_png())
+        added = await alice.post(f"/items/{item['id']}/images", files=_png())
+    assert uploaded.status_code == added.status_code == 503, (uploaded.text, added.text)
+    # Both rows landed: each file's bytes must be there (an orphan object is harmless, a row without bytes is not).
+    async with app.state.database.connect() as conn:
+        ids = [str(i) for i in (await conn.execute(select(files_table.c.id))).scalars()]
+    assert len(ids) == 2
+    for file_id in ids:
+        content = await alice.get(f"/files/{file_id}/content")
+        assert (content.status_code, content.content) == (200, PNG), content.text

@@ -267,3 +267,16 @@ async def test_images_an_administrator_added_to_others_items_outlive_the_adminis
     # Now bob's: deleting his item deletes it.
     assert (await bob.delete(f"/items/{item['id']}")).status_code == 204
     assert _stored(storage_dir) == []
+
+
+async def test_an_image_upload_with_a_host_no_url_can_be_made_of_keeps_nothing(
+    app: FastAPI, alice: httpx.AsyncClient, storage_dir: Path
+) -> None:
+    # The image's URL is built from Host when PUBLIC_BASE_URL is unset; this one cannot make a URL.
+    item = await _create_item(alice)
+    response = await alice.post(
+        f"/items/{item['id']}/images", files={"file": ("a.png", PNG, "image/png")}, headers={"Host": "a b/c"}
+    )
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == PROBLEM and "Host" in response.json()["detail"]
+    assert _stored(storage_dir) == [] and await _rows(app) == 0
