@@ -9,12 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
 
-from generated.security import SCOPE_USERS_ADMIN
 from impl.app import create_app
-from impl.settings import DEFAULT_SCOPES, Settings
-from impl.tables import users_table
+from impl.settings import Settings
 from tests.caches import share_bytecode_cache
 from tests.databases import (
     empty_and_close,
@@ -31,6 +28,7 @@ from tests.users import (
     BOB,
     authenticated_client,
     get_token,
+    grant_admin,
     sign_up,
     sign_up_and_get_token,
 )
@@ -121,13 +119,7 @@ async def bob(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[httpx.As
 async def admin(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
     """An administrator (users:admin granted directly in the database, as an operator would)."""
     await sign_up(client, ADMIN)
-    async with app.state.database.connect() as conn:
-        await conn.execute(
-            update(users_table)
-            .where(users_table.c.email_key == ADMIN)
-            .values(scopes=sorted({*DEFAULT_SCOPES, SCOPE_USERS_ADMIN}))
-        )
-        await conn.commit()
+    await grant_admin(app, ADMIN)
     async with authenticated_client(app, await get_token(client, ADMIN)) as http:
         yield http
 

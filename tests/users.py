@@ -7,6 +7,11 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import update
+
+from generated.security import SCOPE_USERS_ADMIN
+from impl.settings import DEFAULT_SCOPES
+from impl.tables import users_table
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -51,3 +56,14 @@ async def authenticated_client(app: FastAPI, token: str) -> AsyncIterator[httpx.
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers) as http:
         yield http
+
+
+async def grant_admin(app: FastAPI, email: str) -> None:
+    """Give the account `users:admin` directly in the database, as an operator would."""
+    async with app.state.database.connect() as conn:
+        await conn.execute(
+            update(users_table)
+            .where(users_table.c.email_key == email)
+            .values(scopes=sorted({*DEFAULT_SCOPES, SCOPE_USERS_ADMIN}))
+        )
+        await conn.commit()

@@ -19,21 +19,20 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Table, func, select, text, update
+from sqlalchemy import Table, func, select, text
 
 import impl.db
 import impl.db_pooled
 import impl.files
 import impl.items
-from generated.security import SCOPE_USERS_ADMIN
 from impl.app import create_app
 from impl.problems import DatabaseUnavailable
 from impl.security.passwords import PasswordHasher
 from impl.security.sessions import Session, SessionStore
-from impl.settings import DEFAULT_SCOPES, Settings
+from impl.settings import Settings
 from impl.tables import files_table, items_table, sessions_table, users_table
 from tests.databases import empty_and_close, make_settings
-from tests.users import ADMIN, ALICE, BOB, PASSWORD, get_token, sign_up
+from tests.users import ADMIN, ALICE, BOB, PASSWORD, get_token, grant_admin, sign_up
 
 PROBLEM = "application/problem+json"
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==")
@@ -257,10 +256,7 @@ async def _bearer_client(stack: AsyncExitStack, app: FastAPI, email: str, *, adm
     client = await stack.enter_async_context(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
     await sign_up(client, email)
     if admin:
-        async with app.state.database.connect() as conn:
-            scopes = sorted({*DEFAULT_SCOPES, SCOPE_USERS_ADMIN})
-            await conn.execute(update(users_table).where(users_table.c.email_key == email).values(scopes=scopes))
-            await conn.commit()
+        await grant_admin(app, email)
     client.headers["Authorization"] = f"Bearer {await get_token(client, email)}"
     return client
 
@@ -302,63 +298,48 @@ async def _delete_own_account(client: httpx.AsyncClient) -> httpx.Response:
     return await client.request("DELETE", f"/users/{user_id}", json={"current_password": PASSWORD})
 
 
-async def test_a_file_committed_while_its_account_is_deleted_goes_with_the_account(
-    postgres_app: FastAPI, storage_dir: Path
+Upload = tuple[ModuleType, Awaitable[httpx.Response], Callable[[], Awaitable[httpx.Response]]]
+
+
+async def _own_file_own_account(stack: AsyncExitStack, app: FastAPI) -> Upload:
+    alice = await _bearer_client(stack, app, ALICE)
+    return impl.files, alice.post("/files", files=_png()), lambda: _delete_own_account(alice)
+
+
+async def _admins_image_item_owners_account(stack: AsyncExitStack, app: FastAPI) -> Upload:
+    admin = await _bearer_client(stack, app, ADMIN, admin=True)
+    bob = await _bearer_client(stack, app, BOB)
+    item = (await bob.post("/items", json={"name": "lamp", "price": 2.0})).json()
+    return impl.items, admin.post(f"/items/{item['id']}/images", files=_png()), lambda: _delete_own_account(bob)
+
+
+async def _own_image_own_account(stack: AsyncExitStack, app: FastAPI) -> Upload:
+    alice = await _bearer_client(stack, app, ALICE)
+    item = (await alice.post("/items", json={"name": "lamp", "price": 2.0})).json()
+    return impl.items, alice.post(f"/items/{item['id']}/images", files=_png()), lambda: _delete_own_account(alice)
+
+
+async def _own_image_item(stack: AsyncExitStack, app: FastAPI) -> Upload:
+    alice = await _bearer_client(stack, app, ALICE)
+    item = (await alice.post("/items", json={"name": "lamp", "price": 2.0})).json()
+    return (
+        impl.items,
+        alice.post(f"/items/{item['id']}/images", files=_png()),
+        lambda: alice.delete(f"/items/{item['id']}"),
+    )
+
+
+@pytest.mark.parametrize(
+    "upload",
+    [_own_file_own_account, _admins_image_item_owners_account, _own_image_own_account, _own_image_item],
+    ids=["file, its account", "admin's image, the item owner's account", "image, its account", "image, its item"],
+)
+async def test_a_file_committed_while_what_it_belongs_to_is_deleted_goes_with_it(
+    postgres_app: FastAPI, storage_dir: Path, upload: Callable[[AsyncExitStack, FastAPI], Awaitable[Upload]]
 ) -> None:
     async with AsyncExitStack() as stack:
-        alice = await _bearer_client(stack, postgres_app, ALICE)
-        uploaded, deleted = await _committing_while(
-            postgres_app, impl.files, alice.post("/files", files=_png()), lambda: _delete_own_account(alice)
-        )
-    assert (uploaded.status_code, deleted.status_code) == (201, 204), (uploaded.text, deleted.text)
-    assert _stored(storage_dir) == [] and await _count(postgres_app, files_table) == 0
-
-
-async def test_an_image_committed_while_the_items_owner_is_deleted_goes_with_the_item(
-    postgres_app: FastAPI, storage_dir: Path
-) -> None:
-    async with AsyncExitStack() as stack:
-        admin = await _bearer_client(stack, postgres_app, ADMIN, admin=True)
-        bob = await _bearer_client(stack, postgres_app, BOB)
-        item = (await bob.post("/items", json={"name": "lamp", "price": 2.0})).json()
-        uploaded, deleted = await _committing_while(
-            postgres_app,
-            impl.items,
-            admin.post(f"/items/{item['id']}/images", files=_png()),
-            lambda: _delete_own_account(bob),
-        )
-    assert (uploaded.status_code, deleted.status_code) == (201, 204), (uploaded.text, deleted.text)
-    assert _stored(storage_dir) == [] and await _count(postgres_app, files_table) == 0
-
-
-async def test_an_image_committed_while_its_uploader_and_owner_is_deleted_goes_with_the_account(
-    postgres_app: FastAPI, storage_dir: Path
-) -> None:
-    async with AsyncExitStack() as stack:
-        alice = await _bearer_client(stack, postgres_app, ALICE)
-        item = (await alice.post("/items", json={"name": "lamp", "price": 2.0})).json()
-        uploaded, deleted = await _committing_while(
-            postgres_app,
-            impl.items,
-            alice.post(f"/items/{item['id']}/images", files=_png()),
-            lambda: _delete_own_account(alice),
-        )
-    assert (uploaded.status_code, deleted.status_code) == (201, 204), (uploaded.text, deleted.text)
-    assert _stored(storage_dir) == [] and await _count(postgres_app, files_table) == 0
-
-
-async def test_an_image_committed_while_its_item_is_deleted_goes_with_the_item(
-    postgres_app: FastAPI, storage_dir: Path
-) -> None:
-    async with AsyncExitStack() as stack:
-        alice = await _bearer_client(stack, postgres_app, ALICE)
-        item = (await alice.post("/items", json={"name": "lamp", "price": 2.0})).json()
-        uploaded, deleted = await _committing_while(
-            postgres_app,
-            impl.items,
-            alice.post(f"/items/{item['id']}/images", files=_png()),
-            lambda: alice.delete(f"/items/{item['id']}"),
-        )
+        module, uploading, deletion = await upload(stack, postgres_app)
+        uploaded, deleted = await _committing_while(postgres_app, module, uploading, deletion)
     assert (uploaded.status_code, deleted.status_code) == (201, 204), (uploaded.text, deleted.text)
     assert _stored(storage_dir) == [] and await _count(postgres_app, files_table) == 0
 

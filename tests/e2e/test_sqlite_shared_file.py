@@ -15,15 +15,13 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
 
-from generated.security import SCOPE_ITEMS_WRITE, SCOPE_USERS_ADMIN
+from generated.security import SCOPE_ITEMS_WRITE
 from impl.app import create_app
 from impl.security.authenticator import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from impl.settings import DEFAULT_SCOPES
-from impl.tables import users_table
 from tests.databases import empty_and_close, make_settings, migrate
-from tests.users import ADMIN, ALICE, PASSWORD, get_token, sign_up, token_response
+from tests.users import ADMIN, ALICE, PASSWORD, get_token, grant_admin, sign_up, token_response
 
 ITEM = {"name": "lamp", "price": 10.0}
 
@@ -46,9 +44,17 @@ async def instances(request: pytest.FixtureRequest, shared_file: str) -> AsyncIt
     await empty_and_close(first)
 
 
-async def _client(stack: AsyncExitStack, app: FastAPI) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app)
-    return await stack.enter_async_context(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
+@pytest.fixture
+async def clients(instances: tuple[FastAPI, FastAPI]) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """A client of each: (the instance changes are made on, the one they are checked on)."""
+    async with AsyncExitStack() as stack:
+        a, b = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+            )
+            for app in instances
+        ]
+        yield a, b
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -63,71 +69,61 @@ async def _accepted_twice(check: Callable[[], Awaitable[httpx.Response]], status
 
 async def _admin_token(app: FastAPI, client: httpx.AsyncClient) -> str:
     await sign_up(client, ADMIN)
-    async with app.state.database.connect() as conn:
-        await conn.execute(
-            update(users_table)
-            .where(users_table.c.email_key == ADMIN)
-            .values(scopes=sorted({*DEFAULT_SCOPES, SCOPE_USERS_ADMIN}))
-        )
-        await conn.commit()
+    await grant_admin(app, ADMIN)
     return await get_token(client, ADMIN)
 
 
 async def test_revocation_logout_and_deletion_are_enforced_at_the_next_request(
-    instances: tuple[FastAPI, FastAPI],
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient],
 ) -> None:
-    changer, checker = instances
-    async with AsyncExitStack() as stack:
-        a, b = await _client(stack, changer), await _client(stack, checker)
-        user_id = (await sign_up(a, ALICE))["id"]
+    a, b = clients
+    user_id = (await sign_up(a, ALICE))["id"]
 
-        # Refresh-token revocation (RFC 7009) ends the session its access token belongs to.
-        tokens = (await token_response(a, ALICE)).json()
-        await _accepted_twice(lambda: b.get("/users/me", headers=_bearer(tokens["access_token"])))
-        assert (await a.post("/token/revoke", data={"token": tokens["refresh_token"]})).status_code == 200
-        assert (await b.get("/users/me", headers=_bearer(tokens["access_token"]))).status_code == 401
+    # Refresh-token revocation (RFC 7009) ends the session its access token belongs to.
+    tokens = (await token_response(a, ALICE)).json()
+    await _accepted_twice(lambda: b.get("/users/me", headers=_bearer(tokens["access_token"])))
+    assert (await a.post("/token/revoke", data={"token": tokens["refresh_token"]})).status_code == 200
+    assert (await b.get("/users/me", headers=_bearer(tokens["access_token"]))).status_code == 401
 
-        # Browser logout.
-        login = await a.post("/login", data={"username": ALICE, "password": PASSWORD})
-        assert login.status_code == 204, login.text
-        session, csrf = login.cookies[SESSION_COOKIE], login.cookies[CSRF_COOKIE]
-        a.cookies.clear()
-        cookies = {"Cookie": f"{SESSION_COOKIE}={session}; {CSRF_COOKIE}={csrf}"}
-        await _accepted_twice(lambda: b.get("/users/me", headers=cookies))
-        assert (await a.post("/logout", headers={**cookies, CSRF_HEADER: csrf})).status_code == 204
-        a.cookies.clear()
-        assert (await b.get("/users/me", headers=cookies)).status_code == 401
+    # Browser logout.
+    login = await a.post("/login", data={"username": ALICE, "password": PASSWORD})
+    assert login.status_code == 204, login.text
+    session, csrf = login.cookies[SESSION_COOKIE], login.cookies[CSRF_COOKIE]
+    a.cookies.clear()
+    cookies = {"Cookie": f"{SESSION_COOKIE}={session}; {CSRF_COOKIE}={csrf}"}
+    await _accepted_twice(lambda: b.get("/users/me", headers=cookies))
+    assert (await a.post("/logout", headers={**cookies, CSRF_HEADER: csrf})).status_code == 204
+    a.cookies.clear()
+    assert (await b.get("/users/me", headers=cookies)).status_code == 401
 
-        # Account deletion.
-        token = await get_token(a, ALICE)
-        await _accepted_twice(lambda: b.get("/users/me", headers=_bearer(token)))
-        deletion = await a.request(
-            "DELETE", f"/users/{user_id}", json={"current_password": PASSWORD}, headers=_bearer(token)
-        )
-        assert deletion.status_code == 204, deletion.text
-        assert (await b.get("/users/me", headers=_bearer(token))).status_code == 401
+    # Account deletion.
+    token = await get_token(a, ALICE)
+    await _accepted_twice(lambda: b.get("/users/me", headers=_bearer(token)))
+    deletion = await a.request(
+        "DELETE", f"/users/{user_id}", json={"current_password": PASSWORD}, headers=_bearer(token)
+    )
+    assert deletion.status_code == 204, deletion.text
+    assert (await b.get("/users/me", headers=_bearer(token))).status_code == 401
 
 
 async def test_an_administrators_changes_to_an_account_are_enforced_at_the_next_request(
-    instances: tuple[FastAPI, FastAPI],
+    instances: tuple[FastAPI, FastAPI], clients: tuple[httpx.AsyncClient, httpx.AsyncClient]
 ) -> None:
-    changer, checker = instances
-    async with AsyncExitStack() as stack:
-        a, b = await _client(stack, changer), await _client(stack, checker)
-        admin = _bearer(await _admin_token(changer, a))
-        user_id = (await sign_up(a, ALICE))["id"]
-        token = _bearer(await get_token(a, ALICE))
+    a, b = clients
+    admin = _bearer(await _admin_token(instances[0], a))
+    user_id = (await sign_up(a, ALICE))["id"]
+    token = _bearer(await get_token(a, ALICE))
 
-        # A scope taken away: the token still names it, the account no longer grants it.
-        await _accepted_twice(lambda: b.post("/items", json=ITEM, headers=token), 201)
-        scopes = await a.patch(
-            f"/users/{user_id}", json={"scopes": sorted(set(DEFAULT_SCOPES) - {SCOPE_ITEMS_WRITE})}, headers=admin
-        )
-        assert scopes.status_code == 200, scopes.text
-        assert (await b.post("/items", json=ITEM, headers=token)).status_code == 403
+    # A scope taken away: the token still names it, the account no longer grants it.
+    await _accepted_twice(lambda: b.post("/items", json=ITEM, headers=token), 201)
+    scopes = await a.patch(
+        f"/users/{user_id}", json={"scopes": sorted(set(DEFAULT_SCOPES) - {SCOPE_ITEMS_WRITE})}, headers=admin
+    )
+    assert scopes.status_code == 200, scopes.text
+    assert (await b.post("/items", json=ITEM, headers=token)).status_code == 403
 
-        # The account deactivated.
-        await _accepted_twice(lambda: b.get("/users/me", headers=token))
-        deactivated = await a.patch(f"/users/{user_id}", json={"is_active": False}, headers=admin)
-        assert deactivated.status_code == 200, deactivated.text
-        assert (await b.get("/users/me", headers=token)).status_code == 401
+    # The account deactivated.
+    await _accepted_twice(lambda: b.get("/users/me", headers=token))
+    deactivated = await a.patch(f"/users/{user_id}", json={"is_active": False}, headers=admin)
+    assert deactivated.status_code == 200, deactivated.text
+    assert (await b.get("/users/me", headers=token)).status_code == 401

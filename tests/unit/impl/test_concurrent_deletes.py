@@ -4,30 +4,20 @@ requests that use it)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from impl.concurrent_deletes import refers_to
-from impl.db import Database, open_database
-from impl.settings import Settings
+from impl.db import Database
 from impl.tables import sessions_table, users_table
-from tests.unit.impl.housekeeping_rows import FAR, NOW, Seed, empty
+from tests.unit.impl.housekeeping_rows import FAR, NOW, Seed, database
+
+__all__ = ["database"]
 
 
 class Gone(Exception):
     """What the caller answers when the referred row is gone."""
-
-
-@pytest.fixture
-async def database(settings: Settings) -> AsyncIterator[Database]:
-    db = open_database(settings.database_url)
-    await empty(db)
-    yield db
-    await empty(db)
-    await db.dispose()
 
 
 def _session(session_id: str, user_id: int) -> dict[str, object]:
@@ -68,19 +58,11 @@ async def test_the_writes_before_the_failed_one_are_undone(database: Database) -
     assert await _sessions(database) == 0
 
 
-async def test_another_integrity_error_of_an_existing_row_is_raised_as_it_is(database: Database) -> None:
+@pytest.mark.parametrize("referred", ["an existing row", "no row"])
+async def test_any_other_integrity_error_is_raised_as_it_is(database: Database, referred: str) -> None:
     user_id = await Seed(database).user()
     async with database.connect() as conn:
         await conn.execute(insert(sessions_table), _session("dup", user_id))
         with pytest.raises(IntegrityError):
-            async with refers_to(conn, users_table, user_id, Gone):
-                await conn.execute(insert(sessions_table), _session("dup", user_id))
-
-
-async def test_without_a_referred_row_an_integrity_error_is_raised_as_it_is(database: Database) -> None:
-    user_id = await Seed(database).user()
-    async with database.connect() as conn:
-        await conn.execute(insert(sessions_table), _session("dup", user_id))
-        with pytest.raises(IntegrityError):
-            async with refers_to(conn, users_table, None, Gone):
+            async with refers_to(conn, users_table, user_id if referred == "an existing row" else None, Gone):
                 await conn.execute(insert(sessions_table), _session("dup", user_id))
