@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from generated import models
 from generated.runtime import RequestContext
-from impl.concurrent_deletes import refers_to
+from impl.concurrent_deletes import raise_if_gone
 from impl.db import Database, DbConnection
 from impl.problems import Forbidden, OAuthError, Unauthorized
 from impl.security.authenticator import CSRF_COOKIE, SESSION_COOKIE
@@ -158,8 +160,11 @@ class SqlAuthService:
         """LoginFailed when the account was deleted since its password was checked."""
         async with self._database.connect() as conn:
             sessions = self._sessions(conn)
-            async with refers_to(conn, _users, user_id, LoginFailed):
+            try:
                 session = await sessions.open(user_id, scopes)
+            except IntegrityError:
+                await raise_if_gone(conn, _users, user_id, LoginFailed)
+                raise
             refresh_token = await sessions.issue_refresh_token(session) if with_refresh_token else None
             await conn.commit()
         return session, refresh_token

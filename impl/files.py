@@ -13,11 +13,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Delete, Select, bindparam, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from generated import models
 from generated.runtime import Download, MalformedRequest, RequestContext, UnsupportedMediaType, UploadedFile
 from generated.security import SCOPE_USERS_ADMIN
-from impl.concurrent_deletes import account_gone, refers_to
+from impl.concurrent_deletes import account_gone, raise_if_gone
 from impl.db import Database, DbConnection
 from impl.problems import NotFound, PayloadTooLarge, RangeNotSatisfiable
 from impl.settings import Settings
@@ -285,8 +286,11 @@ class SqlFilesService:
         owner_id = int(ctx.principal.subject) if ctx.principal is not None else None
         stored = await self._files.receive(file, image_only=False)
         async with self._files.recording(stored) as commit, self._database.connect() as conn:
-            async with refers_to(conn, _users, owner_id, account_gone):  # deleted during the upload: 401
+            try:
                 info = await insert_file(conn, stored, owner_id=owner_id)
+            except IntegrityError:
+                await raise_if_gone(conn, _users, owner_id, account_gone)  # deleted during the upload: 401
+                raise
             await commit(conn)
         return info
 

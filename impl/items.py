@@ -20,7 +20,7 @@ from generated.protocols import UnimplementedItemsService
 from generated.runtime import NotImplementedOperation, RequestContext, UploadedFile
 from generated.security import SCOPE_USERS_ADMIN
 from impl.compiled import Query, Record
-from impl.concurrent_deletes import account_gone, hold_account, refers_to
+from impl.concurrent_deletes import account_gone, hold_account, raise_if_gone
 from impl.db import Database, DbConnection
 from impl.etags import if_match_allows, make_etag
 from impl.events import EventBroker, InProcessBroker, deleted_event, item_event
@@ -176,8 +176,11 @@ class SqlItemsService(UnimplementedItemsService):
                 replay = await _replay(conn, principal, idempotency_key, request_hash)
                 if replay is not None:
                     return _replayed(ctx, replay)
-            async with refers_to(conn, _users, values["owner_id"], account_gone):  # deleted since the request began
+            try:
                 (row,) = await conn.fetch(_INSERT, values)
+            except IntegrityError:
+                await raise_if_gone(conn, _users, values["owner_id"], account_gone)  # deleted since the request began
+                raise
             item = models.Item.model_validate(row)
             if idempotency_key is not None:
                 try:

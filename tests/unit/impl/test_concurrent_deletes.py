@@ -1,6 +1,6 @@
-"""`refers_to` turns only the integrity error of a deleted referred row into the request's answer, and undoes what the
-transaction wrote before it; every other integrity error stays one (tests/e2e/test_concurrent_deletes.py drives the
-requests that use it)."""
+"""`raise_if_gone` turns only the integrity error of a deleted referred row into the request's answer, and undoes
+what the transaction wrote before it; every other integrity error stays one (tests/e2e/test_concurrent_deletes.py
+drives the requests that use it)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from impl.concurrent_deletes import refers_to
-from impl.db import Database
+from impl.concurrent_deletes import raise_if_gone
+from impl.db import Database, DbConnection
 from impl.tables import sessions_table, users_table
 from tests.unit.impl.housekeeping_rows import FAR, NOW, Seed, database
 
@@ -18,6 +18,15 @@ __all__ = ["database"]
 
 class Gone(Exception):
     """What the caller answers when the referred row is gone."""
+
+
+async def _insert_session(conn: DbConnection, session: dict[str, object], refers_to: int | None) -> None:
+    """A write referring to the account `refers_to`, handled as the app's writes are."""
+    try:
+        await conn.execute(insert(sessions_table), session)
+    except IntegrityError:
+        await raise_if_gone(conn, users_table, refers_to, Gone)
+        raise
 
 
 def _session(session_id: str, user_id: int) -> dict[str, object]:
@@ -37,8 +46,7 @@ async def test_a_write_referring_to_a_deleted_row_raises_gone_and_keeps_nothing(
         await conn.commit()
     async with database.connect() as conn:
         with pytest.raises(Gone):
-            async with refers_to(conn, users_table, user_id, Gone):
-                await conn.execute(insert(sessions_table), _session("s1", user_id))
+            await _insert_session(conn, _session("s1", user_id), user_id)
     assert await _sessions(database) == 0
 
 
@@ -52,8 +60,7 @@ async def test_the_writes_before_the_failed_one_are_undone(database: Database) -
     async with database.connect() as conn:
         await conn.execute(insert(sessions_table), _session("first", user_id))
         with pytest.raises(Gone):
-            async with refers_to(conn, users_table, deleted, Gone):
-                await conn.execute(insert(sessions_table), _session("second", deleted))
+            await _insert_session(conn, _session("second", deleted), deleted)
         await conn.commit()  # what a caller catching Gone might still do: nothing is left to commit
     assert await _sessions(database) == 0
 
@@ -64,5 +71,4 @@ async def test_any_other_integrity_error_is_raised_as_it_is(database: Database, 
     async with database.connect() as conn:
         await conn.execute(insert(sessions_table), _session("dup", user_id))
         with pytest.raises(IntegrityError):
-            async with refers_to(conn, users_table, user_id if referred == "an existing row" else None, Gone):
-                await conn.execute(insert(sessions_table), _session("dup", user_id))
+            await _insert_session(conn, _session("dup", user_id), user_id if referred == "an existing row" else None)
