@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
 from generated import models
 from generated.runtime import RequestContext
-from impl.concurrent_deletes import raise_if_gone
 from impl.db import Database, DbConnection
 from impl.problems import Forbidden, OAuthError, Unauthorized
 from impl.security.authenticator import CSRF_COOKIE, SESSION_COOKIE
-from impl.security.login import CredentialChecker, LoginFailed
+from impl.security.login import Account, CredentialChecker, LoginFailed, password_still_current
 from impl.security.sessions import Session, SessionStore
 from impl.security.tokens import InvalidToken, TokenCodec, hash_secret, new_secret
 from impl.settings import Settings
-from impl.tables import users_table as _users
 
 
 def _requested_scopes(scope: str | None, granted: frozenset[str]) -> frozenset[str]:
@@ -101,7 +97,7 @@ class SqlAuthService:
             account = await self._checker.check(
                 body.username, body.password.get_secret_value(), client_ip=ctx.client_host
             )
-            session, _ = await self._open_session(account.user_id, account.scopes, with_refresh_token=False)
+            session, _ = await self._open_session(account, account.scopes, with_refresh_token=False)
         except LoginFailed:
             raise Unauthorized("invalid username or password") from None
         # The cookie ends with the session at the latest: a stale one would only be refused.
@@ -138,7 +134,7 @@ class SqlAuthService:
         try:
             account = await self._checker.check(username, password, client_ip=client_ip)
             scopes = _requested_scopes(scope, account.scopes)
-            session, refresh_token = await self._open_session(account.user_id, scopes, with_refresh_token=True)
+            session, refresh_token = await self._open_session(account, scopes, with_refresh_token=True)
         except LoginFailed:
             raise OAuthError("invalid_grant", "invalid username or password") from None
         return self._token_response(account.user_id, scopes, session, refresh_token)
@@ -155,16 +151,14 @@ class SqlAuthService:
         return self._token_response(grant.user_id, scopes, grant.session, rotated)
 
     async def _open_session(
-        self, user_id: int, scopes: frozenset[str], *, with_refresh_token: bool
+        self, account: Account, scopes: frozenset[str], *, with_refresh_token: bool
     ) -> tuple[Session, str | None]:
-        """LoginFailed when the account was deleted since its password was checked."""
+        """LoginFailed when the account was deleted or deactivated, or its password changed, while it was checked."""
         async with self._database.connect() as conn:
+            if not await password_still_current(conn, account.user_id, account.password_hash, to_change=False):
+                raise LoginFailed
             sessions = self._sessions(conn)
-            try:
-                session = await sessions.open(user_id, scopes)
-            except IntegrityError:
-                await raise_if_gone(conn, _users, user_id, LoginFailed)
-                raise
+            session = await sessions.open(account.user_id, scopes)
             refresh_token = await sessions.issue_refresh_token(session) if with_refresh_token else None
             await conn.commit()
         return session, refresh_token

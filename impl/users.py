@@ -17,7 +17,7 @@ from impl.db import Database, DbConnection
 from impl.files import FileStore, forget_account_files
 from impl.problems import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized
 from impl.security.emails import canonical_email, email_key
-from impl.security.login import CredentialChecker
+from impl.security.login import CredentialChecker, password_still_current
 from impl.security.passwords import PasswordHasher, enforce_password_policy
 from impl.security.ratelimit import AttemptLimiter, Quota, reserve_or_refuse
 from impl.security.sessions import SessionStore
@@ -52,6 +52,13 @@ def _no_store(ctx: RequestContext) -> None:
 
 def _field_error(field: str, message: str) -> InvalidRequest:
     return InvalidRequest(message, errors=[{"loc": ["body", field], "msg": message, "type": "value_error"}])
+
+
+async def _still_confirmed(conn: DbConnection, user_id: int, password_hash: str) -> None:
+    """422 naming `current_password` when the password it was checked against stopped being the account's while it
+    was checked (impl/security/login.py: `password_still_current`); the row stays locked for the change."""
+    if not await password_still_current(conn, user_id, password_hash, to_change=True):
+        raise _field_error("current_password", "the current password changed while this request was checked")
 
 
 class SqlUsersService:
@@ -137,7 +144,8 @@ class SqlUsersService:
         changes: dict[str, object] = {}
         if body.full_name is not MISSING:
             changes["full_name"] = body.full_name
-        if body.email is not MISSING or body.password is not MISSING:
+        confirmed = body.email is not MISSING or body.password is not MISSING
+        if confirmed:
             await self._confirm_current_password(ctx, body.current_password, current)
         if body.email is not MISSING:
             email = canonical_email(str(body.email))
@@ -147,6 +155,8 @@ class SqlUsersService:
             await enforce_password_policy(new_password, email=str(changes.get("email", current.email)))
             changes["password_hash"] = await self._hasher.hash(new_password)
         async with self._database.connect() as conn:
+            if confirmed:
+                await _still_confirmed(conn, user_id, current.password_hash)
             if changes:
                 stmt = (
                     update(_users).where(_users.c.id == user_id).values(**changes, updated_at=dt.datetime.now(dt.UTC))
@@ -197,14 +207,18 @@ class SqlUsersService:
         principal = _caller(ctx)
         if not _may_see(principal, user_id):
             raise NotFound(f"user {user_id} does not exist")
+        confirmed = None
         if principal.subject == str(user_id):
             async with self._database.connect() as conn:
                 current = await self._row(conn, user_id)
             await self._confirm_current_password(ctx, MISSING if body is None else body.current_password, current)
+            confirmed = current.password_hash
         async with self._database.connect() as conn:
             # Locked first: the files committed meanwhile are among those collected (impl/concurrent_deletes.py).
             if not await lock_account_for_deletion(conn, user_id):
                 raise NotFound(f"user {user_id} does not exist")
+            if confirmed is not None:
+                await _still_confirmed(conn, user_id, confirmed)
             stored = await forget_account_files(conn, user_id)
             await conn.execute(_DELETE, {"user_id": user_id})
             await conn.commit()

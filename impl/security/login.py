@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select, update
 
-from impl.db import Database
+from impl.db import Database, DbConnection
 from impl.security.emails import email_key
 from impl.security.passwords import PasswordHasher
 from impl.security.ratelimit import AttemptLimiter, Quota, reserve_or_refuse
@@ -18,6 +18,17 @@ _BY_EMAIL = select(_users.c.id, _users.c.password_hash, _users.c.is_active, _use
     _users.c.email_key == bindparam("email_key")
 )
 _REHASH = update(_users).where(_users.c.id == bindparam("user_id")).values(password_hash=bindparam("password_hash"))
+# What a password was checked against, read again where the action it confirms is written, with the account's row
+# locked (PostgreSQL) until that transaction ends: a password change or a deletion of the account then waits for it
+# and sees what it wrote. FOR SHARE to add a session; FOR UPDATE to change the row (two FOR SHARE holders that both
+# go on to update it would deadlock).
+_STILL_CURRENT = select(_users.c.id).where(
+    _users.c.id == bindparam("user_id"),
+    _users.c.password_hash == bindparam("password_hash"),
+    _users.c.is_active.is_(True),
+)
+_STILL_CURRENT_SHARED = _STILL_CURRENT.with_for_update(read=True)
+_STILL_CURRENT_TO_CHANGE = _STILL_CURRENT.with_for_update()
 
 
 class LoginFailed(Exception):
@@ -30,6 +41,8 @@ class Account:
 
     user_id: int
     scopes: frozenset[str]
+    # The hash the password was verified against (after a transparent rehash, the new one).
+    password_hash: str
 
 
 class CredentialChecker:
@@ -60,7 +73,7 @@ class CredentialChecker:
             async with self._database.connect() as conn:
                 await conn.execute(_REHASH, {"user_id": row.id, "password_hash": new_hash})
                 await conn.commit()
-        return Account(user_id=row.id, scopes=frozenset(row.scopes))
+        return Account(user_id=row.id, scopes=frozenset(row.scopes), password_hash=new_hash or row.password_hash)
 
     async def confirm(self, email: str, password_hash: str, password: str, *, client_ip: str | None) -> bool:
         """Whether `password` is the account's current one; a wrong one counts as a failed login of the account."""
@@ -94,3 +107,13 @@ class CredentialChecker:
             Quota(f"login:{account}", settings.login_failures_per_user_total, window),
             Quota(f"login-address:{address}", settings.login_failures_per_ip, window),
         )
+
+
+async def password_still_current(conn: DbConnection, user_id: int, password_hash: str, *, to_change: bool) -> bool:
+    """Whether the account is still active with `password_hash`, the hash a password was just verified against,
+    keeping it so until the transaction ends. An action confirmed with a password must not apply when the password
+    stopped being the account's while it was verified (~50 ms of argon2 off the event loop): a login with a leaked
+    password would get a session that outlives the change, and a change confirmed with the old password would undo
+    the new one. `to_change`: the transaction goes on to change or delete the account's row."""
+    statement = _STILL_CURRENT_TO_CHANGE if to_change else _STILL_CURRENT_SHARED
+    return (await conn.execute(statement, {"user_id": user_id, "password_hash": password_hash})).first() is not None

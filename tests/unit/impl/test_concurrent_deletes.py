@@ -1,5 +1,5 @@
 """`raise_if_gone` turns only the integrity error of a deleted referred row into the request's answer, and undoes
-what the transaction wrote before it; every other integrity error stays one (tests/e2e/test_concurrent_deletes.py
+what the transaction wrote before it; every other integrity error stays one (tests/e2e/test_concurrent_changes.py
 drives the requests that use it)."""
 
 from __future__ import annotations

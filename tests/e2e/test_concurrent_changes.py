@@ -1,9 +1,17 @@
-"""A request whose account (or item) is deleted while it runs gets the answer it would get a moment later, never a
-500, and leaves nothing behind: no file bytes, no file row, no item, no session (impl/concurrent_deletes.py).
+"""Requests that change what another request in flight has checked.
 
-Each request is held at the point where the gap is real, after its authentication and before its write: its body
-stops halfway (an upload of minutes, a slow client), or its password is being verified (~50 ms of argon2 in
-production, off the event loop). Another client deletes the account meanwhile, then the request goes on.
+- An account (or item) deleted while a request for it runs: the request gets the answer it would get a moment
+  later, never a 500, and leaves nothing behind: no file bytes, no file row, no item, no session
+  (impl/concurrent_deletes.py).
+- A file committed while its account or item is being deleted goes with them, bytes included (PostgreSQL, where
+  the two transactions overlap); a refresh grant and the deletion of its account never deadlock; a commit that may
+  have landed keeps the file's bytes.
+- A password changed while a login, a password change or an account deletion confirmed with the old one was being
+  checked: the confirmed action does not apply (impl/security/login.py, `password_still_current`).
+
+Each request is held at the point where the gap is real, after its check and before its write: its body stops
+halfway (an upload of minutes, a slow client), its password is being verified (~50 ms of argon2 in production, off
+the event loop), or its row is inserted and not committed. The other request runs meanwhile, then the first goes on.
 """
 
 from __future__ import annotations
@@ -374,3 +382,99 @@ async def test_a_file_whose_commit_may_have_landed_keeps_its_bytes(
     for file_id in ids:
         content = await alice.get(f"/files/{file_id}/content")
         assert (content.status_code, content.content) == (200, PNG), content.text
+
+
+# --- a password that stops being the account's while a request that checked it runs -----------------------------
+
+NEW_PASSWORD = "another fine passphrase"
+
+
+async def _change_password(app: FastAPI, email: str) -> None:
+    """The account's owner changes its password (another session of theirs, through the API)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as owner:
+        owner.headers["Authorization"] = f"Bearer {await get_token(owner, email)}"
+        changed = await owner.patch("/users/me", json={"current_password": PASSWORD, "password": NEW_PASSWORD})
+        assert changed.status_code == 200, changed.text
+
+
+@contextmanager
+def _first_password_check_held(meanwhile: Meanwhile) -> Iterator[None]:
+    """The first password verification runs `meanwhile` before it answers; later ones (those `meanwhile` makes
+    itself) are not held."""
+    verify = PasswordHasher.verify
+    held = False
+
+    async def hold(self: PasswordHasher, password: str, stored_hash: str | None) -> tuple[bool, str | None]:
+        nonlocal held
+        answer = await verify(self, password, stored_hash)
+        if not held:
+            held = True
+            await asyncio.create_task(meanwhile())  # a request of its own: another task, as a server would run it
+        return answer
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(PasswordHasher, "verify", hold)
+        yield
+
+
+async def test_a_login_with_the_password_changed_during_its_check_opens_no_session(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Else a login with the old password that was being checked when the owner changed it (say, because it leaked)
+    would get a session that outlives the change, which ends every other session."""
+    await sign_up(client, ALICE)
+    with _first_password_check_held(lambda: _change_password(app, ALICE)):
+        grant = await client.post("/token", data={"grant_type": "password", "username": ALICE, "password": PASSWORD})
+    assert grant.status_code == 400 and grant.json()["error"] == "invalid_grant", grant.text
+    with _first_password_check_held(lambda: _change_password_back(app, ALICE)):
+        login = await client.post("/login", data={"username": ALICE, "password": NEW_PASSWORD})
+    assert login.status_code == 401 and "set-cookie" not in login.headers, login.text
+    # Only the session the last password change came from is open: each change ended the others, and neither held
+    # login opened one.
+    async with app.state.database.connect() as conn:
+        open_sessions = (
+            await conn.execute(
+                select(func.count()).select_from(sessions_table).where(sessions_table.c.revoked_at.is_(None))
+            )
+        ).scalar_one()
+    assert open_sessions == 1
+
+
+async def _change_password_back(app: FastAPI, email: str) -> None:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as owner:
+        owner.headers["Authorization"] = f"Bearer {await get_token(owner, email, NEW_PASSWORD)}"
+        changed = await owner.patch("/users/me", json={"current_password": NEW_PASSWORD, "password": PASSWORD})
+        assert changed.status_code == 200, changed.text
+
+
+async def test_a_change_confirmed_with_a_password_changed_meanwhile_is_refused(
+    app: FastAPI, alice: httpx.AsyncClient
+) -> None:
+    """Two holders of the current password change it at once: the one whose confirmation came before the other's
+    change must not overwrite it (whoever had the old password would otherwise take the account back)."""
+    with _first_password_check_held(lambda: _change_password(app, ALICE)):
+        late = await alice.patch(
+            "/users/me", json={"current_password": PASSWORD, "password": "a third passphrase here"}
+        )
+    assert late.status_code == 422, late.text
+    assert late.json()["errors"][0]["loc"][-1] == "current_password"
+    assert (await alice.get("/users/me")).status_code == 401  # the change that won ended this session
+    assert (await token_response_of(app, ALICE, NEW_PASSWORD)).status_code == 200
+
+
+async def test_an_account_deletion_confirmed_with_a_password_changed_meanwhile_is_refused(
+    app: FastAPI, alice: httpx.AsyncClient
+) -> None:
+    user_id = (await alice.get("/users/me")).json()["id"]
+    with _first_password_check_held(lambda: _change_password(app, ALICE)):
+        deleted = await alice.request("DELETE", f"/users/{user_id}", json={"current_password": PASSWORD})
+    assert deleted.status_code == 422, deleted.text
+    assert (await token_response_of(app, ALICE, NEW_PASSWORD)).status_code == 200
+
+
+async def token_response_of(app: FastAPI, email: str, password: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        return await http.post("/token", data={"grant_type": "password", "username": email, "password": password})
