@@ -1,5 +1,7 @@
 """`make lint-contract` passes on the contract, and each project rule of openapi/.spectral.yaml reports the defect it
-is for: mutated copies of the contract, each broken in one way, are linted by Spectral with the same ruleset."""
+is for: mutated copies of the contract, each broken in one way, are linted by Spectral with the same ruleset, less
+Spectral's two example validators. No mutation is for them, they run on the contract itself (the first test), and
+they were ~0.4 s of CPU per document, most of the lint's time."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from tests.contract.node_tools import node_tool, run_make
 from tests.databases import REPO_ROOT
 
 RULESET = REPO_ROOT / "openapi" / ".spectral.yaml"
+UNTARGETED = ("oas3-valid-media-example", "oas3-valid-schema-example")
 Spec = dict[str, Any]
 
 
@@ -169,11 +172,11 @@ MUTATIONS: dict[str, tuple[Callable[[Spec], None], str, list[str]]] = {
 }
 
 
-def _lint(paths: list[Path]) -> list[dict[str, Any]]:
-    """Spectral's findings (JSON) for these documents, with the project's ruleset and `make lint-contract`'s flags."""
+def _lint(paths: list[Path], ruleset: Path) -> list[dict[str, Any]]:
+    """Spectral's findings (JSON) for these documents, with `ruleset` and `make lint-contract`'s flags."""
     spectral = node_tool("spectral")
     run = subprocess.run(
-        [str(spectral), "lint", "--ruleset", str(RULESET), "--fail-severity=warn", "--format", "json", "--quiet",
+        [str(spectral), "lint", "--ruleset", str(ruleset), "--fail-severity=warn", "--format", "json", "--quiet",
          *map(str, paths)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
@@ -186,6 +189,8 @@ def _lint(paths: list[Path]) -> list[dict[str, Any]]:
 def findings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
     """Mutation name -> Spectral's findings on the contract broken that way (one Spectral run for all of them)."""
     root = tmp_path_factory.mktemp("mutants")
+    ruleset = root / "spectral.yaml"
+    ruleset.write_text(yaml.safe_dump({"extends": [str(RULESET)], "rules": dict.fromkeys(UNTARGETED, "off")}))
     paths = []
     for name, (mutate, _, _) in MUTATIONS.items():
         spec = copy.deepcopy(contract())
@@ -195,7 +200,7 @@ def findings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[st
         path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
         paths.append(path)
     by_name: dict[str, list[dict[str, Any]]] = {name: [] for name in MUTATIONS}
-    for finding in _lint(paths):
+    for finding in _lint(paths, ruleset):
         by_name[Path(finding["source"]).parent.name].append(finding)
     return by_name
 
