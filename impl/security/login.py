@@ -17,7 +17,12 @@ from impl.tables import users_table as _users
 _BY_EMAIL = select(_users.c.id, _users.c.password_hash, _users.c.is_active, _users.c.scopes).where(
     _users.c.email_key == bindparam("email_key")
 )
-_REHASH = update(_users).where(_users.c.id == bindparam("user_id")).values(password_hash=bindparam("password_hash"))
+# Only over the hash that was verified: a password changed meanwhile must not come back as the old one's rehash.
+_REHASH = (
+    update(_users)
+    .where(_users.c.id == bindparam("user_id"), _users.c.password_hash == bindparam("verified_hash"))
+    .values(password_hash=bindparam("password_hash"))
+)
 # What a password was checked against, read again where the action it confirms is written, with the account's row
 # locked (PostgreSQL) until that transaction ends: a password change or a deletion of the account then waits for it
 # and sees what it wrote. FOR SHARE to add a session; FOR UPDATE to change the row (two FOR SHARE holders that both
@@ -71,7 +76,9 @@ class CredentialChecker:
             raise LoginFailed
         if new_hash is not None:
             async with self._database.connect() as conn:
-                await conn.execute(_REHASH, {"user_id": row.id, "password_hash": new_hash})
+                rehash = {"user_id": row.id, "verified_hash": row.password_hash, "password_hash": new_hash}
+                if (await conn.execute(_REHASH, rehash)).rowcount != 1:
+                    raise LoginFailed  # the password changed while it was verified
                 await conn.commit()
         return Account(user_id=row.id, scopes=frozenset(row.scopes), password_hash=new_hash or row.password_hash)
 

@@ -482,3 +482,25 @@ async def token_response_of(app: FastAPI, email: str, password: str) -> httpx.Re
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         return await http.post("/token", data={"grant_type": "password", "username": email, "password": password})
+
+
+async def test_a_login_rehashing_a_password_changed_meanwhile_does_not_bring_the_old_one_back(
+    settings: Settings, app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """A login upgrades the stored hash when the argon2 parameters changed (a transparent rehash of the password it
+    just verified). If the owner changed the password meanwhile, writing that rehash would put the old password
+    back, and open the login's session as well."""
+    await sign_up(client, ALICE)
+    stronger = create_app(settings.model_copy(update={"argon2_time_cost": settings.argon2_time_cost + 1}))
+    try:
+        transport = httpx.ASGITransport(app=stronger)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as upgraded:
+            with _first_password_check_held(lambda: _change_password(app, ALICE)):
+                grant = await upgraded.post(
+                    "/token", data={"grant_type": "password", "username": ALICE, "password": PASSWORD}
+                )
+        assert grant.status_code == 400 and grant.json()["error"] == "invalid_grant", grant.text
+        assert (await token_response_of(app, ALICE, PASSWORD)).status_code == 400
+        assert (await token_response_of(app, ALICE, NEW_PASSWORD)).status_code == 200
+    finally:
+        await empty_and_close(stronger, empty=False)
