@@ -54,6 +54,25 @@ def _field_error(field: str, message: str) -> InvalidRequest:
     return InvalidRequest(message, errors=[{"loc": ["body", field], "msg": message, "type": "value_error"}])
 
 
+# The caller's and the other account's rows, locked in id order: every pair of administrators changing each other
+# locks the two rows in the same order, so one waits for the other instead of deadlocking.
+_ADMINISTRATORS = (
+    select(_users.c.id, _users.c.scopes, _users.c.is_active)
+    .where(_users.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_users.c.id)
+    .with_for_update()
+)
+
+
+async def _still_administrator(conn: DbConnection, caller_id: int, user_id: int) -> None:
+    """403 unless the caller is still an active administrator, both accounts locked until the change commits. The
+    right was checked when the request was authenticated; another administrator may have taken it since, and two
+    taking each other's at once would leave none (the reason no administrator changes their own)."""
+    rows = (await conn.execute(_ADMINISTRATORS, {"ids": [caller_id, user_id]})).all()
+    if not any(row.id == caller_id and row.is_active and SCOPE_USERS_ADMIN in row.scopes for row in rows):
+        raise Forbidden(f"changing accounts needs the {SCOPE_USERS_ADMIN} scope")
+
+
 async def _still_confirmed(conn: DbConnection, user_id: int, password_hash: str) -> None:
     """422 naming `current_password` when the password it was checked against stopped being the account's while it
     was checked (impl/security/login.py: `password_still_current`); the row stays locked for the change."""
@@ -191,6 +210,7 @@ class SqlUsersService:
         if not changes:
             raise InvalidRequest("name at least one of is_active and scopes", errors=[])
         async with self._database.connect() as conn:
+            await _still_administrator(conn, int(principal.subject), user_id)
             stmt = update(_users).where(_users.c.id == user_id).values(**changes, updated_at=dt.datetime.now(dt.UTC))
             if (await conn.execute(stmt)).rowcount != 1:
                 raise NotFound(f"user {user_id} does not exist")
@@ -214,6 +234,8 @@ class SqlUsersService:
             await self._confirm_current_password(ctx, MISSING if body is None else body.current_password, current)
             confirmed = current.password_hash
         async with self._database.connect() as conn:
+            if confirmed is None:  # an administrator's deletion of another account
+                await _still_administrator(conn, int(principal.subject), user_id)
             # Locked first: the files committed meanwhile are among those collected (impl/concurrent_deletes.py).
             if not await lock_account_for_deletion(conn, user_id):
                 raise NotFound(f"user {user_id} does not exist")

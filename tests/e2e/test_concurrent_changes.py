@@ -33,6 +33,7 @@ import impl.db
 import impl.db_pooled
 import impl.files
 import impl.items
+from generated.security import SCOPE_USERS_ADMIN
 from impl.app import create_app
 from impl.problems import DatabaseUnavailable
 from impl.security.passwords import PasswordHasher
@@ -69,9 +70,16 @@ async def _count(app: FastAPI, table: Table) -> int:
 
 
 async def _paused(
-    client: httpx.AsyncClient, path: str, first: bytes, rest: bytes, headers: dict[str, str], meanwhile: Meanwhile
+    client: httpx.AsyncClient,
+    path: str,
+    first: bytes,
+    rest: bytes,
+    headers: dict[str, str],
+    meanwhile: Meanwhile,
+    *,
+    method: str = "POST",
 ) -> httpx.Response:
-    """POST a body that stops after `first` until `meanwhile` has run (the request is authenticated by then)."""
+    """Send a body that stops after `first` until `meanwhile` has run (the request is authenticated by then)."""
     halfway, resume = asyncio.Event(), asyncio.Event()
 
     async def body() -> AsyncIterator[bytes]:
@@ -80,7 +88,7 @@ async def _paused(
         await resume.wait()
         yield rest
 
-    request = asyncio.create_task(client.post(path, content=body(), headers=headers))
+    request = asyncio.create_task(client.request(method, path, content=body(), headers=headers))
     await asyncio.wait_for(halfway.wait(), 10)
     await meanwhile()
     resume.set()
@@ -504,3 +512,49 @@ async def test_a_login_rehashing_a_password_changed_meanwhile_does_not_bring_the
         assert (await token_response_of(app, ALICE, NEW_PASSWORD)).status_code == 200
     finally:
         await empty_and_close(stronger, empty=False)
+
+
+# --- an administrator's right that ends while their request runs ------------------------------------------------
+
+SECOND_ADMIN = "second-admin@example.com"
+
+
+async def test_two_administrators_removing_each_others_right_at_once_leave_one(app: FastAPI) -> None:
+    """The rule that no administrator changes their own status or scopes exists so that one always remains; two
+    taking each other's right at once must not end with none. The first request is held after its authentication
+    (its body halfway) while the second completes; it then gets the 403 it would get a moment later."""
+    async with AsyncExitStack() as stack:
+        first = await _bearer_client(stack, app, ADMIN, admin=True)
+        second = await _bearer_client(stack, app, SECOND_ADMIN, admin=True)
+        first_id = (await first.get("/users/me")).json()["id"]
+        second_id = (await second.get("/users/me")).json()["id"]
+        demote = b'{"scopes": ["items:read", "items:write", "users:read", "users:write"]}'
+        json_body = {"Content-Type": "application/json"}
+
+        async def second_demotes_first() -> None:
+            answer = await second.patch(f"/users/{first_id}", content=demote, headers=json_body)
+            assert answer.status_code == 200, answer.text
+
+        late = await _paused(
+            first, f"/users/{second_id}", demote[:10], demote[10:], json_body, second_demotes_first, method="PATCH"
+        )
+        assert late.status_code == 403, late.text
+        assert SCOPE_USERS_ADMIN in (await second.get("/users/me")).json()["scopes"]
+        assert SCOPE_USERS_ADMIN not in (await second.get(f"/users/{first_id}")).json()["scopes"]
+
+
+async def test_an_administrator_whose_right_was_taken_meanwhile_deletes_no_account(app: FastAPI) -> None:
+    async with AsyncExitStack() as stack:
+        first = await _bearer_client(stack, app, ADMIN, admin=True)
+        second = await _bearer_client(stack, app, SECOND_ADMIN, admin=True)
+        first_id = (await first.get("/users/me")).json()["id"]
+        second_id = (await second.get("/users/me")).json()["id"]
+        json_body = {"Content-Type": "application/json"}
+
+        async def second_demotes_first() -> None:
+            answer = await second.patch(f"/users/{first_id}", json={"scopes": ["users:read"]})
+            assert answer.status_code == 200, answer.text
+
+        late = await _paused(first, f"/users/{second_id}", b"{", b"}", json_body, second_demotes_first, method="DELETE")
+        assert late.status_code == 403, late.text
+        assert (await second.get("/users/me")).status_code == 200
