@@ -401,12 +401,12 @@ async def test_a_file_whose_commit_may_have_landed_keeps_its_bytes(
 NEW_PASSWORD = "another fine passphrase"
 
 
-async def _change_password(app: FastAPI, email: str) -> None:
+async def _change_password(app: FastAPI, email: str, old: str = PASSWORD, new: str = NEW_PASSWORD) -> None:
     """The account's owner changes its password (another session of theirs, through the API)."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as owner:
-        owner.headers["Authorization"] = f"Bearer {await get_token(owner, email)}"
-        changed = await owner.patch("/users/me", json={"current_password": PASSWORD, "password": NEW_PASSWORD})
+        owner.headers["Authorization"] = f"Bearer {await get_token(owner, email, old)}"
+        changed = await owner.patch("/users/me", json={"current_password": old, "password": new})
         assert changed.status_code == 200, changed.text
 
 
@@ -439,7 +439,7 @@ async def test_a_login_with_the_password_changed_during_its_check_opens_no_sessi
     with _first_password_check_held(lambda: _change_password(app, ALICE)):
         grant = await client.post("/token", data={"grant_type": "password", "username": ALICE, "password": PASSWORD})
     assert grant.status_code == 400 and grant.json()["error"] == "invalid_grant", grant.text
-    with _first_password_check_held(lambda: _change_password_back(app, ALICE)):
+    with _first_password_check_held(lambda: _change_password(app, ALICE, NEW_PASSWORD, PASSWORD)):
         login = await client.post("/login", data={"username": ALICE, "password": NEW_PASSWORD})
     assert login.status_code == 401 and "set-cookie" not in login.headers, login.text
     # Only the session the last password change came from is open: each change ended the others, and neither held
@@ -451,14 +451,6 @@ async def test_a_login_with_the_password_changed_during_its_check_opens_no_sessi
             )
         ).scalar_one()
     assert open_sessions == 1
-
-
-async def _change_password_back(app: FastAPI, email: str) -> None:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as owner:
-        owner.headers["Authorization"] = f"Bearer {await get_token(owner, email, NEW_PASSWORD)}"
-        changed = await owner.patch("/users/me", json={"current_password": NEW_PASSWORD, "password": PASSWORD})
-        assert changed.status_code == 200, changed.text
 
 
 async def test_a_change_confirmed_with_a_password_changed_meanwhile_is_refused(
