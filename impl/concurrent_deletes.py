@@ -1,15 +1,16 @@
 """Writes that refer to a row another request may delete while this one runs, and deletions that must not miss them.
 
-A request checks its account (or its item, its session) at the start, then writes a row referring to it: a file
-after an upload of minutes, an item, a session after the password hash. If another request deletes the referred row
-in between, the write fails its foreign key. That is no server error: the request gets the answer it would have got
-a moment later (401 for a deleted account, say), and nothing of it is kept (`raise_if_gone`, `hold_account`).
+A request checks its account (or its item) at the start, then writes a row referring to it: a file after an upload
+of minutes, an item. If another request deletes the referred row in between, the write fails its foreign key. That
+is no server error: the request gets the answer it would have got a moment later (401 for a deleted account, say),
+and nothing of it is kept (`raise_if_gone`, `hold_account`). A login checks the account again where it opens the
+session (`password_still_current` in impl/security/login.py).
 
 A deletion collects the stored keys of the files going with it, deletes the rows, commits, then deletes the bytes.
 A file row committed after the keys were collected would go by cascade with its bytes left behind; so a deletion
 locks the rows it deletes first (the account, then its items; the item), and waits for the writes in flight that
-refer to them. On PostgreSQL every transaction here takes its row locks in one order, the account before its items,
-so two of them never wait for each other in a cycle; SQLite runs one transaction at a time and needs no locks.
+refer to them. On PostgreSQL every transaction here takes its row locks in one order, accounts (in id order) before
+items, so two of them never wait for each other in a cycle; SQLite runs one transaction at a time and needs no locks.
 """
 
 from __future__ import annotations
