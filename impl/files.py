@@ -324,6 +324,10 @@ class SqlFilesService:
             # The first chunk is read now: a missing object is an error response, not a broken stream.
             first = await anext(stream, b"")
         except ObjectMissing:
+            # Deleted since its metadata was read (with its account or item): what a moment later would answer.
+            async with self._database.connect() as conn:
+                if (await conn.execute(_GET, {"file_id": str(file_id)})).one_or_none() is None:
+                    raise NotFound(f"file {file_id} does not exist") from None
             logger.error("file %s has metadata but no stored bytes", info.id)
             raise NotFound(f"the content of file {file_id} is missing") from None
         return Download(media_type, _prepend(first, stream), filename=info.filename)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
@@ -39,6 +40,8 @@ from impl.problems import DatabaseUnavailable
 from impl.security.passwords import PasswordHasher
 from impl.security.sessions import Session, SessionStore
 from impl.settings import Settings
+from impl.storage import ByteRange
+from impl.storage.local import LocalStorage
 from impl.tables import files_table, items_table, sessions_table, users_table
 from tests.databases import empty_and_close, make_settings
 from tests.users import ADMIN, ALICE, BOB, PASSWORD, get_token, grant_admin, sign_up
@@ -550,3 +553,48 @@ async def test_an_administrator_whose_right_was_taken_meanwhile_deletes_no_accou
         late = await _paused(first, f"/users/{second_id}", b"{", b"}", json_body, second_demotes_first, method="DELETE")
         assert late.status_code == 403, late.text
         assert (await second.get("/users/me")).status_code == 200
+
+
+# --- a file deleted between the read of its metadata and the read of its bytes -----------------------------------
+
+
+async def test_a_download_whose_file_is_deleted_meanwhile_is_a_plain_404(
+    app: FastAPI, alice: httpx.AsyncClient, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The item's image is read by a stranger while its owner deletes the item: the download gets the 404 a moment
+    later would give, and no error is logged (a row without its bytes is, and must stay, an alarm)."""
+    item = (await alice.post("/items", json={"name": "lamp", "price": 2.0})).json()
+    (image,) = (await alice.post(f"/items/{item['id']}/images", files=_png())).json()["images"]
+    opened = LocalStorage.open
+
+    def held_open(self: LocalStorage, key: str, byte_range: ByteRange | None = None) -> AsyncIterator[bytes]:
+        async def stream() -> AsyncIterator[bytes]:
+            await asyncio.create_task(_delete_item(alice, item["id"]))
+            async for chunk in opened(self, key, byte_range):
+                yield chunk
+
+        return stream()
+
+    with pytest.MonkeyPatch.context() as patch, caplog.at_level(logging.ERROR):
+        patch.setattr(LocalStorage, "open", held_open)
+        response = await client.get(image["url"].removeprefix("http://testserver"))
+    assert response.status_code == 404, response.text
+    assert response.json()["detail"].endswith("does not exist"), response.text
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR], caplog.text
+
+
+async def _delete_item(client: httpx.AsyncClient, item_id: int) -> None:
+    assert (await client.delete(f"/items/{item_id}")).status_code == 204
+
+
+async def test_a_file_row_without_its_bytes_is_an_alarm(
+    alice: httpx.AsyncClient, storage_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The counterpart: bytes gone while the row stays is a lost file, logged as an error."""
+    uploaded = (await alice.post("/files", files=_png())).json()
+    for path in _stored(storage_dir):
+        path.unlink()
+    with caplog.at_level(logging.ERROR):
+        response = await alice.get(f"/files/{uploaded['id']}/content")
+    assert response.status_code == 404 and response.json()["detail"].endswith("is missing"), response.text
+    assert f"file {uploaded['id']} has metadata but no stored bytes" in caplog.text
