@@ -17,7 +17,6 @@ the event loop), or its row is inserted and not committed. The other request run
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
@@ -28,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import func, select, text
 
 import impl.db
 import impl.db_pooled
@@ -44,10 +43,10 @@ from impl.storage import ByteRange
 from impl.storage.local import LocalStorage
 from impl.tables import files_table, items_table, sessions_table, users_table
 from tests.databases import empty_and_close, make_settings
+from tests.stored_files import PNG, count_rows, stored
 from tests.users import ADMIN, ALICE, BOB, PASSWORD, get_token, grant_admin, sign_up
 
 PROBLEM = "application/problem+json"
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==")
 BOUNDARY = "paused-boundary"
 Meanwhile = Callable[[], Awaitable[None]]
 
@@ -60,16 +59,6 @@ def storage_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(database_url: str, storage_dir: Path) -> Settings:
     return make_settings(database_url, storage_dir=str(storage_dir))
-
-
-def _stored(storage_dir: Path) -> list[Path]:
-    return sorted(path for path in storage_dir.rglob("*") if path.is_file()) if storage_dir.exists() else []
-
-
-async def _count(app: FastAPI, table: Table) -> int:
-    async with app.state.database.connect() as conn:
-        count: int = (await conn.execute(select(func.count()).select_from(table))).scalar_one()
-    return count
 
 
 async def _paused(
@@ -131,7 +120,7 @@ async def test_a_file_upload_whose_account_is_deleted_meanwhile_keeps_nothing(
     app: FastAPI, alice: httpx.AsyncClient, storage_dir: Path
 ) -> None:
     _account_gone(await _paused_upload(alice, "/files", PNG, _deleter(app, alice)))
-    assert _stored(storage_dir) == [] and await _count(app, files_table) == 0
+    assert stored(storage_dir) == [] and await count_rows(app, files_table) == 0
 
 
 async def test_an_image_added_to_anothers_item_by_an_account_deleted_meanwhile_leaves_the_item_as_it_was(
@@ -139,7 +128,7 @@ async def test_an_image_added_to_anothers_item_by_an_account_deleted_meanwhile_l
 ) -> None:
     item = (await bob.post("/items", json={"name": "lamp", "price": 2.0})).json()
     _account_gone(await _paused_upload(admin, f"/items/{item['id']}/images", PNG, _deleter(app, admin)))
-    assert _stored(storage_dir) == [] and await _count(app, files_table) == 0
+    assert stored(storage_dir) == [] and await count_rows(app, files_table) == 0
     assert (await bob.get(f"/items/{item['id']}")).json() == item
 
 
@@ -155,7 +144,7 @@ async def test_an_image_upload_to_an_item_deleted_meanwhile_gets_404_and_keeps_n
 
     response = await _paused_upload(alice, f"/items/{item['id']}/images", PNG, delete_item)
     assert response.status_code == 404, response.text
-    assert _stored(storage_dir) == [] and await _count(app, files_table) == 0
+    assert stored(storage_dir) == [] and await count_rows(app, files_table) == 0
 
 
 async def test_an_item_created_by_an_account_deleted_meanwhile_is_not_kept(
@@ -164,7 +153,7 @@ async def test_an_item_created_by_an_account_deleted_meanwhile_is_not_kept(
     body = b'{"name": "lamp", "price": 2.0}'
     headers = {"Content-Type": "application/json"}
     _account_gone(await _paused(alice, "/items", body[:10], body[10:], headers, _deleter(app, alice)))
-    assert await _count(app, items_table) == 0
+    assert await count_rows(app, items_table) == 0
 
 
 @contextmanager
@@ -197,7 +186,7 @@ async def test_a_password_grant_for_an_account_deleted_during_the_check_opens_no
         response = await client.post("/token", data={"grant_type": "password", "username": ALICE, "password": PASSWORD})
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "invalid_grant"
-    assert await _count(app, sessions_table) == 0
+    assert await count_rows(app, sessions_table) == 0
 
 
 async def test_a_login_for_an_account_deleted_during_the_check_opens_no_session(
@@ -209,7 +198,7 @@ async def test_a_login_for_an_account_deleted_during_the_check_opens_no_session(
     assert response.status_code == 401, response.text
     assert response.headers["content-type"] == PROBLEM
     assert "set-cookie" not in response.headers
-    assert await _count(app, sessions_table) == 0
+    assert await count_rows(app, sessions_table) == 0
 
 
 @pytest.fixture
@@ -364,7 +353,7 @@ async def test_a_file_committed_while_what_it_belongs_to_is_deleted_goes_with_it
         module, uploading, deletion = await upload(stack, postgres_app)
         uploaded, deleted = await _committing_while(postgres_app, module, uploading, deletion)
     assert (uploaded.status_code, deleted.status_code) == (201, 204), (uploaded.text, deleted.text)
-    assert _stored(storage_dir) == [] and await _count(postgres_app, files_table) == 0
+    assert stored(storage_dir) == [] and await count_rows(postgres_app, files_table) == 0
 
 
 @contextmanager
@@ -592,7 +581,7 @@ async def test_a_file_row_without_its_bytes_is_an_alarm(
 ) -> None:
     """The counterpart: bytes gone while the row stays is a lost file, logged as an error."""
     uploaded = (await alice.post("/files", files=_png())).json()
-    for path in _stored(storage_dir):
+    for path in stored(storage_dir):
         path.unlink()
     with caplog.at_level(logging.ERROR):
         response = await alice.get(f"/files/{uploaded['id']}/content")

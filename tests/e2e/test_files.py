@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from pathlib import Path
 from urllib.parse import unquote
@@ -10,17 +9,15 @@ from urllib.parse import unquote
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
 
 from impl.settings import Settings
 from impl.tables import files_table
 from tests.databases import make_settings
+from tests.stored_files import PNG, count_rows, stored
 from tests.users import PASSWORD
 
 PROBLEM = "application/problem+json"
 UPLOAD_LIMIT = 256 * 1024
-# The smallest well-formed PNG (1x1, greyscale).
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==")
 TEXT = b"0123456789abcdefghij"
 
 
@@ -33,16 +30,6 @@ def storage_dir(tmp_path: Path) -> Path:
 def settings(database_url: str, storage_dir: Path) -> Settings:
     """This module's app stores files in a directory of the test's own, so its contents can be checked."""
     return make_settings(database_url, storage_dir=str(storage_dir), max_upload_bytes=UPLOAD_LIMIT)
-
-
-def _stored(storage_dir: Path) -> list[Path]:
-    return sorted(path for path in storage_dir.rglob("*") if path.is_file()) if storage_dir.exists() else []
-
-
-async def _rows(app: FastAPI) -> int:
-    async with app.state.database.connect() as conn:
-        count: int = (await conn.execute(select(func.count()).select_from(files_table))).scalar_one()
-    return count
 
 
 async def _upload(
@@ -70,7 +57,7 @@ async def test_upload_records_metadata_and_stores_bytes_under_the_id_only(
     assert info["filename"] == "passwd"  # path components never survive, not even as metadata
     assert info["content_type"] == "application/octet-stream"  # the client's text/html is not believed
     assert (info["size"], info["sha256"], info["owner_id"]) == (len(TEXT), hashlib.sha256(TEXT).hexdigest(), me["id"])
-    assert [path.name for path in _stored(storage_dir)] == [info["id"]]
+    assert [path.name for path in stored(storage_dir)] == [info["id"]]
     assert (await alice.get(f"/files/{info['id']}")).json() == info
 
 
@@ -156,8 +143,8 @@ async def test_upload_over_the_limit_gives_413_and_keeps_nothing(
     response = await alice.post("/files", files={"file": ("big.bin", b"\0" * (UPLOAD_LIMIT + 1), "text/plain")})
     assert response.status_code == 413
     assert response.headers["content-type"] == PROBLEM
-    assert _stored(storage_dir) == []
-    assert await _rows(app) == 0
+    assert stored(storage_dir) == []
+    assert await count_rows(app, files_table) == 0
 
 
 async def test_text_labelled_image_png_is_refused_with_415(
@@ -168,7 +155,7 @@ async def test_text_labelled_image_png_is_refused_with_415(
     assert response.status_code == 415
     assert response.headers["content-type"] == PROBLEM
     assert (await alice.get(f"/items/{item['id']}")).json()["images"] == []
-    assert _stored(storage_dir) == [] and await _rows(app) == 0
+    assert stored(storage_dir) == [] and await count_rows(app, files_table) == 0
 
 
 async def test_item_image_is_added_public_and_deleted_with_the_item(
@@ -188,11 +175,11 @@ async def test_item_image_is_added_public_and_deleted_with_the_item(
     # Public like the item: an anonymous client may fetch it.
     public = await client.get(path)
     assert (public.status_code, public.content, public.headers["content-type"]) == (200, PNG, "image/png")
-    assert len(_stored(storage_dir)) == 1
+    assert len(stored(storage_dir)) == 1
 
     assert (await alice.delete(f"/items/{item['id']}")).status_code == 204
-    assert _stored(storage_dir) == []
-    assert await _rows(app) == 0
+    assert stored(storage_dir) == []
+    assert await count_rows(app, files_table) == 0
     assert (await client.get(path)).status_code == 404
 
 
@@ -238,14 +225,14 @@ async def test_deleting_an_account_deletes_its_uploads_and_its_items_images_byte
     added = await admin.post(f"/items/{item['id']}/images", files={"file": ("b.png", PNG, "image/png")})
     kept = await _upload(bob)
     assert image.status_code == added.status_code == 201, (image.text, added.text)
-    assert len(_stored(storage_dir)) == 4 and await _rows(app) == 4
+    assert len(stored(storage_dir)) == 4 and await count_rows(app, files_table) == 4
 
     alice_id = (await alice.get("/users/me")).json()["id"]
     deleted = await alice.request("DELETE", f"/users/{alice_id}", json={"current_password": PASSWORD})
     assert deleted.status_code == 204, deleted.text
 
-    assert [path.name for path in _stored(storage_dir)] == [kept["id"]]
-    assert await _rows(app) == 1
+    assert [path.name for path in stored(storage_dir)] == [kept["id"]]
+    assert await count_rows(app, files_table) == 1
     assert (await bob.get(f"/files/{upload['id']}")).status_code == 404
 
 
@@ -261,12 +248,12 @@ async def test_images_an_administrator_added_to_others_items_outlive_the_adminis
     deleted = await admin.request("DELETE", f"/users/{admin_id}", json={"current_password": PASSWORD})
     assert deleted.status_code == 204, deleted.text
 
-    assert len(_stored(storage_dir)) == 1
+    assert len(stored(storage_dir)) == 1
     public = await client.get(image["url"].removeprefix("http://testserver"))
     assert (public.status_code, public.content) == (200, PNG)
     # Now bob's: deleting his item deletes it.
     assert (await bob.delete(f"/items/{item['id']}")).status_code == 204
-    assert _stored(storage_dir) == []
+    assert stored(storage_dir) == []
 
 
 async def test_an_image_upload_with_a_host_no_url_can_be_made_of_keeps_nothing(
@@ -279,4 +266,4 @@ async def test_an_image_upload_with_a_host_no_url_can_be_made_of_keeps_nothing(
     )
     assert response.status_code == 400, response.text
     assert response.headers["content-type"] == PROBLEM and "Host" in response.json()["detail"]
-    assert _stored(storage_dir) == [] and await _rows(app) == 0
+    assert stored(storage_dir) == [] and await count_rows(app, files_table) == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import io
 import os
 import uuid
@@ -38,9 +37,7 @@ from contract_api_client.types import File
 from tests.caches import run_mypy
 from tests.databases import REPO_ROOT
 from tests.sdk.conftest import PYTHON_CLIENT
-
-# The smallest well-formed PNG (1x1, greyscale).
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==")
+from tests.stored_files import PNG
 
 
 def _sign_up_and_log_in(base_url: str) -> tuple[User, AuthenticatedClient]:
