@@ -225,8 +225,12 @@ class FormFields(Generic[M]):
                     raw[part.field] = items[0] if whole else items
                 elif values:
                     raw[part.field] = values
-            elif part.name in form:
-                raw[part.field] = _json_part(form[part.name], part.nullable) if part.json else form[part.name]
+            else:
+                values = form.getlist(part.name)
+                if len(values) > 1:  # repeated: an array on the wire, which the field's scalar schema refuses
+                    raw[part.field] = values
+                elif values:
+                    raw[part.field] = _json_part(values[0], part.nullable) if part.json else values[0]
         errors = self._json_errors(raw)
         failed = {error["loc"][:1] for error in errors}
         try:

@@ -267,3 +267,21 @@ async def test_an_image_upload_with_a_host_no_url_can_be_made_of_keeps_nothing(
     assert response.status_code == 400, response.text
     assert response.headers["content-type"] == PROBLEM and "Host" in response.json()["detail"]
     assert stored(storage_dir) == [] and await count_rows(app, files_table) == 0
+
+
+async def test_a_field_sent_twice_is_refused_and_nothing_is_kept(
+    app: FastAPI, alice: httpx.AsyncClient, storage_dir: Path
+) -> None:
+    # Repeated parts are an array; `file` and `name` are single values (found by `make fuzz`: the last name was kept).
+    item = await _create_item(alice)
+    png = ("a.png", PNG, "image/png")
+    twice = await alice.post(
+        f"/items/{item['id']}/images", files=[("file", png), ("name", (None, "a")), ("name", (None, "b"))]
+    )
+    assert twice.status_code == 422, twice.text
+    assert [e["loc"] for e in twice.json()["errors"]] == [["body", "name"]]
+    two_files = await alice.post("/files", files=[("file", png), ("file", png)])
+    assert two_files.status_code == 422, two_files.text
+    assert [e["loc"] for e in two_files.json()["errors"]] == [["body", "file"]]
+    assert stored(storage_dir) == [] and await count_rows(app, files_table) == 0
+    assert (await alice.get(f"/items/{item['id']}")).json()["images"] == []

@@ -354,3 +354,22 @@ async def test_multipart_json_part_null_is_none_only_where_the_schema_allows_nul
     assert [e["loc"] for e in problem["errors"]] == [["body", "point"]]
     problem = problem_of(await send(app, "POST", "/things", files=parts(maybe="null", points="null")), 422)
     assert [e["loc"] for e in problem["errors"]] == [["body", "points", 0]]
+
+
+async def test_a_single_valued_field_sent_twice_is_an_array_and_returns_422() -> None:
+    """Repeated parts are how an array travels in a form or multipart body; a field whose schema is not an array
+    refuses them, rather than keeping one of the values (the last, silently)."""
+    app = make_app(make_endpoint(make_op("POST"), body=_UPLOAD_PARTS))
+    files = [
+        ("file", ("a.txt", b"a")),
+        ("file", ("b.txt", b"b")),
+        ("caption", (None, b"one")),
+        ("caption", (None, b"two")),
+    ]
+    problem = problem_of(await send(app, "POST", "/things", files=files), 422)
+    assert [e["loc"] for e in problem["errors"]] == [["body", "file"], ["body", "caption"]]
+    form = make_app(make_endpoint(make_op("POST"), body=FormModel(_ORDER_FIELDS, TypeAdapter(_Order))))
+    problem = problem_of(
+        await send(form, "POST", "/things", content=b"petId=3&quantity=1&quantity=2", headers=_FORM), 422
+    )
+    assert [(e["loc"], e["type"]) for e in problem["errors"]] == [(["body", "quantity"], "int_type")]
