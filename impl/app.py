@@ -32,6 +32,8 @@ from impl.middleware import EdgeMiddleware
 from impl.notifications.outbox import outbox_backlog
 from impl.notifications.service import Notifications
 from impl.problems import DatabaseUnavailable, install_problem_handlers
+from impl.security.account_cache import OUTAGE as ACCOUNT_CHANGES_OUTAGE
+from impl.security.account_cache import AccountChangeRelay, AccountStates
 from impl.security.authenticator import TokenAuthenticator
 from impl.security.login import CredentialChecker
 from impl.security.passwords import PasswordHasher
@@ -40,6 +42,7 @@ from impl.security.tokens import TokenCodec
 from impl.settings import Settings, get_settings
 from impl.storage import build_storage
 from impl.system import APP_VERSION, AppSystemService
+from impl.tables import sessions_table, users_table
 from impl.users import SqlUsersService
 from impl.websockets import WebSocketEndpoints
 
@@ -100,6 +103,7 @@ def create_app(
     codec = TokenCodec(settings)
     checker = CredentialChecker(database, hasher, limiter, settings)
     events = build_event_broker(settings.redis_url, channel=settings.events_channel, queue_size=settings.ws_queue_size)
+    account_states, account_changes = _account_states(settings, database)
     notifications = Notifications(database, limiter, settings)
     metrics = AppMetrics()
     if (pool := database.pool) is not None:
@@ -124,7 +128,7 @@ def create_app(
         telemetry={"tracing": telemetry, "metrics": telemetry, "logs": telemetry},
         title=settings.app_name,
         version=APP_VERSION,
-        lifespan=_lifespan(database, limiter, notifications, events, housekeeper),
+        lifespan=_lifespan(database, limiter, notifications, events, account_changes, housekeeper),
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
@@ -135,7 +139,8 @@ def create_app(
     app.state.events = events
     app.state.notifications = notifications
     app.state.housekeeper = housekeeper
-    authenticator = TokenAuthenticator(database, codec)
+    app.state.account_states = account_states
+    authenticator = TokenAuthenticator(database, codec, account_states)
     # One table of the routes, not include_router(): FastAPI's included-router matching and Starlette's
     # route-by-route regexes cost ~20-25 us a request each (profiled); these routers carry no prefix or
     # dependencies of their own to preserve. Requests reach it from ContractDispatch (below the edge layer).
@@ -149,6 +154,20 @@ def create_app(
     install_problem_handlers(app)
     _add_middleware(app, settings, metrics, contract)
     return app
+
+
+def _account_states(settings: Settings, database: Database) -> tuple[AccountStates, AccountChangeRelay]:
+    """The per-process copy of account and session state, dropped by every commit that changes either table (this
+    process's at once, other workers' through Redis when REDIS_URL is set)."""
+    states = AccountStates(settings.account_cache_seconds)
+    broker = None
+    if settings.redis_url:
+        broker = build_event_broker(
+            settings.redis_url, channel=settings.account_changes_channel, queue_size=1, outage=ACCOUNT_CHANGES_OUTAGE
+        )
+    relay = AccountChangeRelay(states, broker)
+    database.commits.add((users_table, sessions_table), relay.changed)
+    return states, relay
 
 
 async def _scrape_gauges(database: Database) -> dict[str, tuple[str, float]]:
@@ -168,6 +187,7 @@ def _lifespan(
     limiter: AttemptLimiter,
     notifications: Notifications,
     events: EventBroker,
+    account_changes: AccountChangeRelay,
     housekeeper: Housekeeper,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
@@ -178,9 +198,11 @@ def _lifespan(
         gc.freeze()
         # Embedded mode: sweeps the outbox (what a dead process accepted, retries); queue mode: connects the broker.
         await notifications.start()
+        await account_changes.start()  # other workers' changes to accounts and sessions (with REDIS_URL)
         housekeeper.start()  # deletes expired keys, sessions and outbox rows every HOUSEKEEPING_INTERVAL_SECONDS
         yield
         await events.aclose()  # ends every /ws/items connection (1001) before what they use goes away
+        await account_changes.aclose()
         await notifications.aclose()
         await housekeeper.aclose()
         await limiter.aclose()

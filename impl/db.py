@@ -16,20 +16,21 @@ A database that cannot serve (down, unreachable, too slow, locked, read-only, ou
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol
 
 import orjson
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, Table, event, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import Connection, CursorResult, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import Pool, StaticPool
 from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.dml import Delete, Update
 
 from impl.compiled import Query, Record, run_on_cursor
 from impl.problems import DatabaseUnavailable
@@ -161,6 +162,51 @@ async def one_per_task() -> AsyncIterator[None]:
         _holder.reset(token)
 
 
+class CommitWatch:
+    """Callbacks run after each commit of this process that updated or deleted rows of the tables they watch: how
+    the process learns that its own writes changed something it keeps a copy of (impl/security/account_cache.py).
+    Statements are matched by their target table, whichever service runs them; inserts are not changes."""
+
+    __slots__ = ("_watchers",)
+
+    def __init__(self) -> None:
+        self._watchers: dict[str, list[Callable[[], None]]] = {}
+
+    def add(self, tables: Iterable[Table], callback: Callable[[], None]) -> None:
+        """Call `callback` after every commit that updated or deleted rows of any of `tables`."""
+        for table in tables:
+            self._watchers.setdefault(table.name, []).append(callback)
+
+    def callbacks(self, statement: object) -> list[Callable[[], None]]:
+        """What to call once the transaction that ran `statement` commits (none for most statements)."""
+        if not self._watchers or not isinstance(statement, Update | Delete):
+            return []
+        return self._watchers.get(getattr(statement.table, "name", ""), [])
+
+
+class PendingCallbacks:
+    """The watch callbacks a connection's open transaction has earned: run after its commit, dropped on rollback."""
+
+    __slots__ = ("_due", "_watch")
+
+    def __init__(self, watch: CommitWatch) -> None:
+        self._watch = watch
+        self._due: list[Callable[[], None]] = []
+
+    def ran(self, statement: object) -> None:
+        for callback in self._watch.callbacks(statement):
+            if callback not in self._due:
+                self._due.append(callback)
+
+    def committed(self) -> None:
+        due, self._due = self._due, []
+        for callback in due:
+            callback()
+
+    def rolled_back(self) -> None:
+        self._due = []
+
+
 class DbConnection(Protocol):
     """What services need from a connection: Core statements, and hot `Query`s compiled once."""
 
@@ -185,6 +231,11 @@ class Database(Protocol):
         """The pool connections are checked out of (for its gauge); None when there is none."""
         ...
 
+    @property
+    def commits(self) -> CommitWatch:
+        """Who hears about committed changes to which tables."""
+        ...
+
     def connect(self) -> AbstractAsyncContextManager[DbConnection]: ...
 
     async def dispose(self) -> None: ...
@@ -193,17 +244,20 @@ class Database(Protocol):
 class _InlineConnection:
     """A sync SQLAlchemy connection behind the async `DbConnection` interface."""
 
-    __slots__ = ("_conn", "_database")
+    __slots__ = ("_conn", "_database", "_pending")
 
     def __init__(self, conn: Connection, database: InlineSqliteDatabase) -> None:
         self._conn = conn
         self._database = database
+        self._pending = PendingCallbacks(database.commits)
 
     async def execute(self, statement: Executable, parameters: Mapping[str, Any] | None = None) -> CursorResult[Any]:
         try:
-            return self._conn.execute(statement, parameters)
+            result = self._conn.execute(statement, parameters)
         except Exception as exc:
             self._database._failed(exc)
+        self._pending.ran(statement)
+        return result
 
     async def fetch(self, query: Query, parameters: Mapping[str, Any]) -> list[Record]:
         conn = self._conn
@@ -215,21 +269,26 @@ class _InlineConnection:
         except Exception as exc:
             self._database._failed(exc)
         try:
-            return run_on_cursor(query.plan(dialect), cursor, parameters)
+            records = run_on_cursor(query.plan(dialect), cursor, parameters)
         except dialect.loaded_dbapi.Error as exc:
             # The same exception types as a Core execute: callers catch SQLAlchemy's IntegrityError and friends.
             wrapped = DBAPIError.instance(query.plan(dialect).sql, dict(parameters), exc, dialect.loaded_dbapi.Error)
             self._database._failed(wrapped)
         finally:
             cursor.close()
+        if query.writes:
+            self._pending.ran(query.statement)
+        return records
 
     async def commit(self) -> None:
         try:
             self._conn.commit()
         except Exception as exc:
             self._database._failed(exc)
+        self._pending.committed()
 
     async def rollback(self) -> None:
+        self._pending.rolled_back()
         try:
             self._conn.rollback()
         except Exception as exc:
@@ -301,10 +360,15 @@ class InlineSqliteDatabase:
         self._conn: Connection | None = None
         self._reopen = False
         self._opened_read_only = False
+        self._commits = CommitWatch()
 
     @property
     def pool(self) -> Pool | None:
         return None  # one connection, kept open and lent under a lock: nothing is checked out of a pool
+
+    @property
+    def commits(self) -> CommitWatch:
+        return self._commits
 
     def connect(self) -> AbstractAsyncContextManager[DbConnection]:
         return _InlineLease(self)

@@ -21,7 +21,15 @@ from sqlalchemy.pool import Pool
 from sqlalchemy.sql.base import Executable
 
 from impl.compiled import Query, Record
-from impl.db import DatabaseLimits, DbConnection, json_dumps, one_per_task, raise_if_unavailable
+from impl.db import (
+    CommitWatch,
+    DatabaseLimits,
+    DbConnection,
+    PendingCallbacks,
+    json_dumps,
+    one_per_task,
+    raise_if_unavailable,
+)
 
 logger = logging.getLogger(__name__)
 # The client's own bound on a statement exceeds the server's statement_timeout by this much: the server's cancel
@@ -32,25 +40,24 @@ CLIENT_TIMEOUT_GRACE_SECONDS = 1.0
 class _PooledConnection:
     """An asyncpg connection from the pool; `Query`s go through SQLAlchemy (asyncpg has no DBAPI cursor to reuse)."""
 
-    __slots__ = ("_conn", "_retry_after")
+    __slots__ = ("_conn", "_pending", "_retry_after")
 
-    def __init__(self, conn: AsyncConnection, retry_after: int) -> None:
+    def __init__(self, conn: AsyncConnection, retry_after: int, commits: CommitWatch) -> None:
         self._conn = conn
         self._retry_after = retry_after
+        self._pending = PendingCallbacks(commits)
 
     async def execute(self, statement: Executable, parameters: Mapping[str, Any] | None = None) -> CursorResult[Any]:
         try:
-            return await self._conn.execute(statement, parameters)
+            result = await self._conn.execute(statement, parameters)
         except Exception as exc:
             raise_if_unavailable(exc, self._retry_after)
             raise
+        self._pending.ran(statement)
+        return result
 
     async def fetch(self, query: Query, parameters: Mapping[str, Any]) -> list[Record]:
-        try:
-            result = await self._conn.execute(query.statement, parameters)
-        except Exception as exc:
-            raise_if_unavailable(exc, self._retry_after)
-            raise
+        result = await self.execute(query.statement, parameters)
         return [dict(row._mapping) for row in result.all()]
 
     async def commit(self) -> None:
@@ -59,8 +66,10 @@ class _PooledConnection:
         except Exception as exc:
             raise_if_unavailable(exc, self._retry_after)
             raise
+        self._pending.committed()
 
     async def rollback(self) -> None:
+        self._pending.rolled_back()
         try:
             await self._conn.rollback()
         except Exception as exc:
@@ -110,10 +119,15 @@ class AsyncEngineDatabase:
             json_serializer=json_dumps,
             json_deserializer=orjson.loads,
         )
+        self._commits = CommitWatch()
 
     @property
     def pool(self) -> Pool | None:
         return self.engine.sync_engine.pool
+
+    @property
+    def commits(self) -> CommitWatch:
+        return self._commits
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[DbConnection]:
@@ -126,7 +140,7 @@ class AsyncEngineDatabase:
                 raise_if_unavailable(exc, retry_after)
                 raise
             try:
-                yield _PooledConnection(conn, retry_after)
+                yield _PooledConnection(conn, retry_after, self._commits)
             except BaseException:
                 await _close_after_failure(conn)
                 raise

@@ -25,7 +25,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -56,6 +56,11 @@ _RECONNECT_MIN_SECONDS, _RECONNECT_MAX_SECONDS = 0.1, 2.0
 PUBLISHER, LISTENER = "publisher", "listener"
 # How many message ids of other workers the listener remembers to drop a repeated PUBLISH (see build_event_broker).
 _RECENT_IDS = 4096
+# What an outage means for the events a broker carries: `/ws/items`'s by default (FanoutHealth's log lines).
+ITEM_EVENTS_OUTAGE = (
+    "item events",
+    "each worker's /ws/items clients get only that worker's events until Redis is back",
+)
 
 
 def item_event(kind: Literal["created", "updated"], item: models.Item) -> str:
@@ -130,18 +135,27 @@ class EventBroker(Protocol):
         """Whether a published event could reach anyone (publishers skip encoding events nobody can receive)."""
         ...
 
+    async def follow(self, callback: Callable[[str], None]) -> None:
+        """Call `callback` with every event published from now on, by any worker, until `aclose` (no queue, nothing
+        to end: for listeners inside this process, such as a cache dropping what another worker changed). Returns
+        once the listener's first attempt to subscribe has ended, as `subscribe` waits."""
+        ...
+
 
 class _Fanout:
-    """The subscriptions of this process."""
+    """The subscriptions and followers of this process."""
 
     def __init__(self, queue_size: int) -> None:
         self.queue_size = queue_size
         self.subscriptions: set[Subscription] = set()
+        self.followers: list[Callable[[str], None]] = []
         self.closed = False
 
     def deliver(self, event: str) -> None:
         for subscription in tuple(self.subscriptions):
             subscription.offer(event)
+        for follower in self.followers:
+            follower(event)
 
     def end_all(self, code: int, reason: str) -> None:
         for subscription in tuple(self.subscriptions):
@@ -189,8 +203,12 @@ class InProcessBroker:
 
     @property
     def has_audience(self) -> bool:
-        """Only while this process has subscribers."""
-        return bool(self._fanout.subscriptions)
+        """Only while this process has subscribers or followers."""
+        return bool(self._fanout.subscriptions or self._fanout.followers)
+
+    async def follow(self, callback: Callable[[str], None]) -> None:
+        """Call `callback` with every event this process publishes from now on."""
+        self._fanout.followers.append(callback)
 
 
 class FanoutHealth:
@@ -198,10 +216,17 @@ class FanoutHealth:
     it: the publisher and the listener. Degraded from the first failure either reports until each of them that
     failed has succeeded again; the start and the end of an outage are logged once each, never once per event."""
 
-    def __init__(self, channel: str) -> None:
+    def __init__(self, channel: str, outage: tuple[str, str] = ITEM_EVENTS_OUTAGE) -> None:
         self._channel = channel
+        # What the events are, and what an outage leaves of them: for the log lines.
+        self._subject, self._consequence = outage
         self._failing: set[str] = set()
         self._since = 0.0
+
+    @property
+    def subject(self) -> str:
+        """What the events are, for log lines ("item events")."""
+        return self._subject
 
     @property
     def degraded(self) -> bool:
@@ -218,14 +243,15 @@ class FanoutHealth:
         if not self._failing:
             self._since = time.monotonic()
             logger.warning(
-                "item events degraded to in-process delivery: Redis (channel %s) is unreachable (%s, seen by the "
-                "%s); each worker's /ws/items clients get only that worker's events until Redis is back",
+                "%s degraded to in-process delivery: Redis (channel %s) is unreachable (%s, seen by the %s); %s",
+                self._subject,
                 self._channel,
                 cause,
                 witness,
+                self._consequence,
             )
         elif witness not in self._failing:
-            logger.debug("item events: the %s cannot reach Redis either (%s)", witness, cause)
+            logger.debug("%s: the %s cannot reach Redis either (%s)", self._subject, witness, cause)
         self._failing.add(witness)
 
     def succeeded(self, witness: str) -> None:
@@ -235,7 +261,8 @@ class FanoutHealth:
         self._failing.discard(witness)
         if not self._failing:
             logger.info(
-                "item events fan out across workers again: Redis (channel %s) is back after %.1f s",
+                "%s fan out across workers again: Redis (channel %s) is back after %.1f s",
+                self._subject,
                 self._channel,
                 time.monotonic() - self._since,
             )
@@ -270,6 +297,7 @@ class RedisBroker:
         *,
         timeout: float = REDIS_TIMEOUT_SECONDS,
         heartbeat: float = HEARTBEAT_SECONDS,
+        outage: tuple[str, str] = ITEM_EVENTS_OUTAGE,
     ) -> None:
         self._redis = redis
         self._channel = channel
@@ -281,7 +309,7 @@ class RedisBroker:
         self._origin = self.origin.encode()
         self._numbers = itertools.count()
         self._recent = _RecentIds(_RECENT_IDS)
-        self._health = FanoutHealth(channel)
+        self._health = FanoutHealth(channel, outage)
         # Set once the listener's first attempt has ended, subscribed or not.
         self._settled = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
@@ -309,20 +337,29 @@ class RedisBroker:
         except Exception as exc:
             self._health.failed(PUBLISHER, exc)
             if self._probe is None or self._probe.done():
-                self._probe = asyncio.create_task(self._probe_until_back(), name="item-events-probe")
+                self._probe = asyncio.create_task(self._probe_until_back(), name=f"{self._channel}-probe")
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[Subscription]:
         """A subscription that is live once entered: it gets every later event of this process and, unless Redis
         is down (degraded), of every other worker, the listener's SUBSCRIBE being confirmed by then."""
-        if self._listener is None or self._listener.done():
-            self._listener = asyncio.create_task(self._listen(), name="item-events-listener")
         async with self._fanout.joined() as subscription:
-            # Only the first subscribers wait, for the listener's first attempt, whatever its outcome.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(SUBSCRIBE_TIMEOUT_SECONDS):
-                    await self._settled.wait()
+            await self._listening()
             yield subscription
+
+    async def follow(self, callback: Callable[[str], None]) -> None:
+        """Call `callback` with every later event of this process and, unless Redis is down, of every other worker."""
+        self._fanout.followers.append(callback)
+        await self._listening()
+
+    async def _listening(self) -> None:
+        """Start the listener if it is not running; only the first callers wait, for its first attempt (whatever
+        its outcome)."""
+        if self._listener is None or self._listener.done():
+            self._listener = asyncio.create_task(self._listen(), name=f"{self._channel}-listener")
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SUBSCRIBE_TIMEOUT_SECONDS):
+                await self._settled.wait()
 
     async def aclose(self) -> None:
         """End every subscription, stop the listener and the probe, close the Redis client."""
@@ -346,7 +383,7 @@ class RedisBroker:
                 async with asyncio.timeout(self._timeout):
                     await self._redis.ping()
             except Exception as exc:
-                logger.debug("item events: Redis still unreachable (%s)", type(exc).__name__)
+                logger.debug("%s: Redis still unreachable (%s)", self._health.subject, type(exc).__name__)
                 delay = min(delay * 2, _RECONNECT_MAX_SECONDS)
                 continue
             self._health.succeeded(PUBLISHER)
@@ -404,7 +441,7 @@ class RedisBroker:
         if len(origin) != len(self._origin) or not number.isdigit():
             # Not a broker's message (another program on the channel, an older version of this one): passing it on
             # would send clients a frame the protocol does not have.
-            logger.debug("item events: dropped a message without an origin on channel %s", self._channel)
+            logger.debug("%s: dropped a message without an origin on channel %s", self._health.subject, self._channel)
         elif origin != self._origin and self._recent.first_time(message_id):
             # Not this process's own event (its subscribers had it when it was published), nor a repeat.
             self._fanout.deliver(event.decode(errors="replace"))
@@ -417,6 +454,7 @@ def build_event_broker(
     queue_size: int,
     timeout: float = REDIS_TIMEOUT_SECONDS,
     heartbeat: float = HEARTBEAT_SECONDS,
+    outage: tuple[str, str] = ITEM_EVENTS_OUTAGE,
 ) -> EventBroker:
     """A Redis pub/sub broker when `redis_url` is set (several workers), else an in-process one."""
     if redis_url:
@@ -429,5 +467,5 @@ def build_event_broker(
         # redis-py hands out as it is. Listeners drop the copy a retried PUBLISH may add (message ids); longer outages
         # are the broker's own business (the probe, the listener's backoff).
         client = from_url(redis_url, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 1))
-        return RedisBroker(client, channel, queue_size, timeout=timeout, heartbeat=heartbeat)
+        return RedisBroker(client, channel, queue_size, timeout=timeout, heartbeat=heartbeat, outage=outage)
     return InProcessBroker(queue_size)

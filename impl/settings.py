@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # WebSockets (/ws, /ws/items). Item events go through this Redis pub/sub channel when REDIS_URL is set.
     events_channel: str = Field(default="contract-api:item-events", min_length=1, max_length=200)
+    # What each worker keeps of the account and session every authenticated request checks, and for how long at most
+    # (impl/security/account_cache.py): its own changes drop it at once, other workers' over this Redis channel;
+    # without Redis another worker's change is seen within this many seconds. 0: read them on every request.
+    account_cache_seconds: float = Field(default=1.0, ge=0, le=1)
+    account_changes_channel: str = Field(default="contract-api:account-changes", min_length=1, max_length=200)
     # Events waiting for one /ws/items connection; a client that lets more pile up is closed (1013).
     ws_queue_size: int = Field(default=256, ge=1)
     # Largest text frame accepted (1009 above it); uvicorn's --ws-max-size (16 MiB) caps frames before that.

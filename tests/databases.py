@@ -123,11 +123,16 @@ def fresh_postgres_database() -> AbstractContextManager[str]:
     return fresh_database(POSTGRES_SERVER_URL, RUN_PREFIX)
 
 
+async def empty_tables(app: FastAPI) -> None:
+    """Delete every row the app wrote (children first, so foreign keys hold)."""
+    async with app.state.database.connect() as conn:
+        for table in reversed(metadata.sorted_tables):
+            await conn.execute(delete(table))
+        await conn.commit()
+
+
 async def empty_and_close(app: FastAPI, *, empty: bool = True) -> None:
-    """Delete every row the app wrote (children first, so foreign keys hold), then close its database."""
+    """Delete every row the app wrote (`empty_tables`), then close its database."""
     if empty:
-        async with app.state.database.connect() as conn:
-            for table in reversed(metadata.sorted_tables):
-                await conn.execute(delete(table))
-            await conn.commit()
+        await empty_tables(app)
     await app.state.database.dispose()

@@ -18,6 +18,7 @@ from impl.compiled import Query
 from impl.concurrent_deletes import account_gone
 from impl.db import Database
 from impl.problems import Forbidden, Unauthorized
+from impl.security.account_cache import AccountStates
 from impl.security.tokens import AccessClaims, InvalidToken, TokenCodec, hash_secret
 from impl.tables import sessions_table as _sessions
 from impl.tables import users_table as _users
@@ -130,9 +131,10 @@ class TokenAuthenticator:
     Valid but lacking a scope: 403 `insufficient_scope`. Cookie sessions must pass the CSRF check on unsafe methods.
     """
 
-    def __init__(self, database: Database, codec: TokenCodec) -> None:
+    def __init__(self, database: Database, codec: TokenCodec, states: AccountStates) -> None:
         self._database = database
         self._codec = codec
+        self._states = states
 
     async def __call__(self, request: Request, operation: OperationInfo) -> Principal | None:
         requirements = operation.security
@@ -192,18 +194,28 @@ class TokenAuthenticator:
             raise Unauthorized("the access token is invalid or expired", invalid_token=True) from exc
 
     async def _current_scopes(self, claims: AccessClaims) -> frozenset[str]:
-        """The token's scopes still granted to an active account whose session is neither revoked nor expired."""
+        """The token's scopes still granted to an active account whose session is neither revoked nor expired
+        (checked at most ACCOUNT_CACHE_SECONDS ago: impl/security/account_cache.py)."""
+        account_id, session_id = int(claims.subject), claims.session_id
+        states = self._states
+        granted = states.scopes(account_id, session_id)
+        if granted is not None:
+            return claims.scopes & granted
+        read_at, generation = states.clock(), states.generation
         async with self._database.connect() as conn:
-            rows = await conn.fetch(_ACCOUNT, {"uid": int(claims.subject), "sid": claims.session_id})
+            rows = await conn.fetch(_ACCOUNT, {"uid": account_id, "sid": session_id})
         if not rows or not rows[0]["is_active"]:
             raise account_gone()
         account = rows[0]
         if account["session_id"] is None or account["revoked_at"] is not None:
             raise Unauthorized("this session has ended", invalid_token=True)
         # Past its absolute lifetime a session is refused like a revoked one, whatever the token's own `exp` says.
-        if account["expires_at"] <= dt.datetime.now(dt.UTC):
+        left = (account["expires_at"] - dt.datetime.now(dt.UTC)).total_seconds()
+        if left <= 0:
             raise Unauthorized("this session has expired", invalid_token=True)
-        return claims.scopes & frozenset(account["scopes"])
+        granted = frozenset(account["scopes"])
+        states.keep(account_id, session_id, granted, read_at=read_at, generation=generation, until=read_at + left)
+        return claims.scopes & granted
 
 
 def _check_csrf(request: Request, claims: AccessClaims) -> None:

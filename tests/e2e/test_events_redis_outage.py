@@ -38,8 +38,8 @@ RECEIVE_TIMEOUT = 5.0
 QUIET = 0.5  # how long "nothing more arrives" is watched
 RECOVERY_TIMEOUT = 10.0
 WRITE_BOUND = 2.0  # a write's response, Redis down or not
-DEGRADED = "degraded to in-process delivery"
-RESUMED = "fan out across workers again"
+DEGRADED = "item events degraded to in-process delivery"
+RESUMED = "item events fan out across workers again"
 
 
 @pytest.fixture(autouse=True)

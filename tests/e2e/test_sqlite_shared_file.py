@@ -1,15 +1,27 @@
 """Two app instances on one SQLite file (two workers of `make run`, say): whatever one of them changes about an
-account or a session is enforced by the other at its very next request, as within one instance.
+account or a session is enforced by the other within the bound impl/security/account_cache.py promises, and within
+one instance at the very next request.
 
-Before each change the token or cookie is accepted twice by the instance that checks it afterwards, so anything
-that instance kept from its earlier reads (a verified token, an account read) would answer 200 instead of 401/403.
-PostgreSQL's counterpart, two instances behind HAProxy: tests/e2e/test_scale_out.py.
+Before each change the token or cookie is accepted twice by the instance that checks it afterwards, so what that
+instance kept from its earlier reads (a verified token, the account and session it checked) would answer 200
+instead of 401/403. Where the cache is on, its clock stands still unless the test moves it: an entry never expires
+by itself, so only what each mode relies on can make the instance see the change:
+- one instance: its own commit drops its entries (the next request is refused);
+- two instances with Redis: the other instance's message drops them (refused within a few milliseconds);
+- two instances without Redis: nothing tells the checking instance, and refusing takes ACCOUNT_CACHE_SECONDS
+  (its clock is moved on by that much, not one microsecond more);
+- two instances with ACCOUNT_CACHE_SECONDS=0: nothing is kept (the next request is refused).
+PostgreSQL's counterpart, two instances behind HAProxy and Redis: tests/e2e/test_scale_out.py.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -20,10 +32,12 @@ from generated.security import SCOPE_ITEMS_WRITE
 from impl.app import create_app
 from impl.security.authenticator import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from impl.settings import DEFAULT_SCOPES
-from tests.databases import empty_and_close, make_settings, migrate
+from tests.databases import empty_tables, make_settings, migrate
+from tests.redis_server import RedisProcess
 from tests.users import ADMIN, ALICE, PASSWORD, get_token, grant_admin, sign_up, token_response
 
 ITEM = {"name": "lamp", "price": 10.0}
+NEW_PASSWORD = "another long passphrase 42"
 
 
 @pytest.fixture(scope="module")
@@ -33,28 +47,66 @@ def shared_file(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.fixture(params=["same instance", "other instance"])
-async def instances(request: pytest.FixtureRequest, shared_file: str) -> AsyncIterator[tuple[FastAPI, FastAPI]]:
-    """(where changes are made, where they are checked): one app twice, or two apps on the same file."""
-    first = create_app(make_settings(shared_file))
-    second = first if request.param == "same instance" else create_app(make_settings(shared_file))
-    yield first, second
-    if second is not first:
-        await empty_and_close(second, empty=False)
-    await empty_and_close(first)
+# How long a change may take to travel through Redis to the other instance before the test fails.
+RELAY_BOUND_SECONDS = 5.0
+MODES = ("one instance", "other instance, Redis", "other instance, no Redis", "other instance, no cache")
 
 
-@pytest.fixture
-async def clients(instances: tuple[FastAPI, FastAPI]) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
-    """A client of each: (the instance changes are made on, the one they are checked on)."""
+class StoppedClock:
+    """The account cache's clock, moved only by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Instances:
+    """Where changes are made (`a`) and where they are checked (`b`), and how `b` learns of them."""
+
+    apps: tuple[FastAPI, FastAPI]
+    a: httpx.AsyncClient
+    b: httpx.AsyncClient
+    mode: str
+    clock: StoppedClock
+
+    async def refuses(self, check: Callable[[], Awaitable[httpx.Response]], status: int = 401) -> None:
+        """`check` (a request to `b`) is refused with `status` as soon as this mode promises."""
+        if self.mode == "other instance, no Redis":
+            self.clock.now += self.apps[1].state.settings.account_cache_seconds
+        deadline = time.monotonic() + (RELAY_BOUND_SECONDS if self.mode == "other instance, Redis" else 0)
+        while (response := await check()).status_code != status and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+        assert response.status_code == status, f"{self.mode}: {response.status_code} {response.text}"
+
+
+@pytest.fixture(params=MODES)
+async def instances(request: pytest.FixtureRequest, shared_file: str) -> AsyncIterator[Instances]:
+    """One app twice, or two apps on the same file, in one of the MODES; lifespans run (Redis listeners start)."""
+    mode: str = request.param
+    overrides: dict[str, object] = {}
+    if mode == "other instance, Redis":
+        redis: RedisProcess = request.getfixturevalue("private_redis")
+        overrides = {"redis_url": redis.url, "account_changes_channel": f"test-accounts:{uuid.uuid4().hex}"}
+    elif mode == "other instance, no cache":
+        overrides = {"account_cache_seconds": 0}
+    first = create_app(make_settings(shared_file, **overrides))
+    second = first if mode == "one instance" else create_app(make_settings(shared_file, **overrides))
+    clock = StoppedClock()
     async with AsyncExitStack() as stack:
-        a, b = [
-            await stack.enter_async_context(
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+        clients = []
+        for app in dict.fromkeys((first, second)):
+            app.state.account_states.clock = clock
+            await stack.enter_async_context(app.router.lifespan_context(app))
+        for app in (first, second):
+            transport = httpx.ASGITransport(app=app)
+            clients.append(
+                await stack.enter_async_context(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
             )
-            for app in instances
-        ]
-        yield a, b
+        yield Instances((first, second), clients[0], clients[1], mode, clock)
+        await empty_tables(first)
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -73,17 +125,15 @@ async def _admin_token(app: FastAPI, client: httpx.AsyncClient) -> str:
     return await get_token(client, ADMIN)
 
 
-async def test_revocation_logout_and_deletion_are_enforced_at_the_next_request(
-    clients: tuple[httpx.AsyncClient, httpx.AsyncClient],
-) -> None:
-    a, b = clients
+async def test_revocation_logout_and_deletion_are_enforced(instances: Instances) -> None:
+    a, b = instances.a, instances.b
     user_id = (await sign_up(a, ALICE))["id"]
 
     # Refresh-token revocation (RFC 7009) ends the session its access token belongs to.
     tokens = (await token_response(a, ALICE)).json()
     await _accepted_twice(lambda: b.get("/users/me", headers=_bearer(tokens["access_token"])))
     assert (await a.post("/token/revoke", data={"token": tokens["refresh_token"]})).status_code == 200
-    assert (await b.get("/users/me", headers=_bearer(tokens["access_token"]))).status_code == 401
+    await instances.refuses(lambda: b.get("/users/me", headers=_bearer(tokens["access_token"])))
 
     # Browser logout.
     login = await a.post("/login", data={"username": ALICE, "password": PASSWORD})
@@ -94,23 +144,31 @@ async def test_revocation_logout_and_deletion_are_enforced_at_the_next_request(
     await _accepted_twice(lambda: b.get("/users/me", headers=cookies))
     assert (await a.post("/logout", headers={**cookies, CSRF_HEADER: csrf})).status_code == 204
     a.cookies.clear()
-    assert (await b.get("/users/me", headers=cookies)).status_code == 401
+    await instances.refuses(lambda: b.get("/users/me", headers=cookies))
+
+    # A new password ends every other session of the account.
+    other, changer = await get_token(a, ALICE), await get_token(a, ALICE)
+    await _accepted_twice(lambda: b.get("/users/me", headers=_bearer(other)))
+    changed = await a.patch(
+        "/users/me", json={"password": NEW_PASSWORD, "current_password": PASSWORD}, headers=_bearer(changer)
+    )
+    assert changed.status_code == 200, changed.text
+    await instances.refuses(lambda: b.get("/users/me", headers=_bearer(other)))
+    assert (await b.get("/users/me", headers=_bearer(changer))).status_code == 200
 
     # Account deletion.
-    token = await get_token(a, ALICE)
+    token = await get_token(a, ALICE, password=NEW_PASSWORD)
     await _accepted_twice(lambda: b.get("/users/me", headers=_bearer(token)))
     deletion = await a.request(
-        "DELETE", f"/users/{user_id}", json={"current_password": PASSWORD}, headers=_bearer(token)
+        "DELETE", f"/users/{user_id}", json={"current_password": NEW_PASSWORD}, headers=_bearer(token)
     )
     assert deletion.status_code == 204, deletion.text
-    assert (await b.get("/users/me", headers=_bearer(token))).status_code == 401
+    await instances.refuses(lambda: b.get("/users/me", headers=_bearer(token)))
 
 
-async def test_an_administrators_changes_to_an_account_are_enforced_at_the_next_request(
-    instances: tuple[FastAPI, FastAPI], clients: tuple[httpx.AsyncClient, httpx.AsyncClient]
-) -> None:
-    a, b = clients
-    admin = _bearer(await _admin_token(instances[0], a))
+async def test_an_administrators_changes_to_an_account_are_enforced(instances: Instances) -> None:
+    a, b = instances.a, instances.b
+    admin = _bearer(await _admin_token(instances.apps[0], a))
     user_id = (await sign_up(a, ALICE))["id"]
     token = _bearer(await get_token(a, ALICE))
 
@@ -120,10 +178,10 @@ async def test_an_administrators_changes_to_an_account_are_enforced_at_the_next_
         f"/users/{user_id}", json={"scopes": sorted(set(DEFAULT_SCOPES) - {SCOPE_ITEMS_WRITE})}, headers=admin
     )
     assert scopes.status_code == 200, scopes.text
-    assert (await b.post("/items", json=ITEM, headers=token)).status_code == 403
+    await instances.refuses(lambda: b.post("/items", json=ITEM, headers=token), 403)
 
     # The account deactivated.
     await _accepted_twice(lambda: b.get("/users/me", headers=token))
     deactivated = await a.patch(f"/users/{user_id}", json={"is_active": False}, headers=admin)
     assert deactivated.status_code == 200, deactivated.text
-    assert (await b.get("/users/me", headers=token)).status_code == 401
+    await instances.refuses(lambda: b.get("/users/me", headers=token))

@@ -1,0 +1,217 @@
+"""The per-process account cache (impl/security/account_cache.py) and what feeds it: the bound on an entry's age,
+reads that overlap a change never kept, and the commit watch that tells the process its own writes changed
+accounts or sessions, on both backends. Through the app, with two instances: tests/e2e/test_sqlite_shared_file.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import bindparam, delete, insert, update
+
+from impl.compiled import Query, Record
+from impl.db import Database, open_database
+from impl.security.account_cache import MAX_ENTRIES, AccountChangeRelay, AccountStates
+from impl.security.authenticator import TokenAuthenticator
+from impl.security.tokens import TokenCodec
+from impl.settings import Settings
+from impl.tables import items_table, sessions_table, users_table
+from tests.databases import make_settings
+
+SCOPES = frozenset({"items:read", "items:write"})
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def kept(states: AccountStates, clock: Clock, *, until: float = 1e9) -> None:
+    states.keep(7, "sid", SCOPES, read_at=clock.now, generation=states.generation, until=until)
+
+
+def test_an_entry_serves_for_at_most_max_age_after_its_read(clock: Clock) -> None:
+    states = AccountStates(1.0, clock=clock)
+    kept(states, clock)
+    clock.now += 0.999
+    assert states.scopes(7, "sid") == SCOPES
+    assert states.scopes(7, "other sid") is None and states.scopes(8, "sid") is None
+    clock.now += 0.001
+    assert states.scopes(7, "sid") is None
+
+
+def test_an_entry_never_outlives_its_session(clock: Clock) -> None:
+    states = AccountStates(1.0, clock=clock)
+    kept(states, clock, until=clock.now + 0.25)
+    clock.now += 0.25
+    assert states.scopes(7, "sid") is None
+
+
+def test_a_read_that_began_before_a_change_is_not_kept(clock: Clock) -> None:
+    states = AccountStates(1.0, clock=clock)
+    generation = states.generation
+    states.drop_all()  # a commit landed while the read was in flight
+    states.keep(7, "sid", SCOPES, read_at=clock.now, generation=generation, until=1e9)
+    assert states.scopes(7, "sid") is None
+
+
+def test_drop_all_forgets_everything(clock: Clock) -> None:
+    states = AccountStates(1.0, clock=clock)
+    kept(states, clock)
+    states.drop_all()
+    assert states.scopes(7, "sid") is None
+
+
+def test_zero_seconds_keeps_nothing(clock: Clock) -> None:
+    states = AccountStates(0.0, clock=clock)
+    kept(states, clock)
+    assert states.scopes(7, "sid") is None
+
+
+def test_the_cache_starts_over_instead_of_growing_past_its_bound(clock: Clock) -> None:
+    states = AccountStates(1.0, clock=clock)
+    for session in range(MAX_ENTRIES):
+        states.keep(7, str(session), SCOPES, read_at=clock.now, generation=states.generation, until=1e9)
+    assert states.scopes(7, "0") == SCOPES
+    states.keep(7, "one more", SCOPES, read_at=clock.now, generation=states.generation, until=1e9)
+    assert states.scopes(7, "0") is None and states.scopes(7, "one more") == SCOPES
+
+
+@pytest.mark.parametrize("seconds", [-0.1, 1.5])
+def test_the_staleness_bound_cannot_be_configured_past_one_second(seconds: float) -> None:
+    with pytest.raises(ValidationError, match="account_cache_seconds"):
+        make_settings("sqlite+aiosqlite:///:memory:", account_cache_seconds=seconds)
+
+
+# --- the authenticator's reads -------------------------------------------------------------------------------------
+
+
+class _ChangedMidRead:
+    """A database whose every account read overlaps a commit that changed accounts (it drops the states midway)."""
+
+    def __init__(self, states: AccountStates) -> None:
+        self.states = states
+        self.reads = 0
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[_ChangedMidRead]:
+        yield self
+
+    async def fetch(self, _query: Query, _parameters: Mapping[str, Any]) -> list[Record]:
+        self.reads += 1
+        self.states.drop_all()
+        future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+        return [
+            {"is_active": True, "scopes": sorted(SCOPES), "session_id": "sid", "revoked_at": None, "expires_at": future}
+        ]
+
+
+async def test_an_account_read_overlapping_a_change_is_read_again_next_time(clock: Clock) -> None:
+    settings = make_settings("sqlite+aiosqlite:///:memory:")
+    codec = TokenCodec(settings)
+    states = AccountStates(1.0, clock=clock)
+    database = _ChangedMidRead(states)
+    authenticator = TokenAuthenticator(database, codec, states)  # type: ignore[arg-type]  # only connect and fetch
+    claims = codec.verify(codec.issue(subject="7", scopes=SCOPES, ttl_seconds=60, session_id="sid").token)
+    for _ in range(2):
+        assert await authenticator._current_scopes(claims) == SCOPES
+    assert database.reads == 2
+
+
+# --- the commit watch ------------------------------------------------------------------------------------------------
+
+
+class Calls:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+async def watched(settings: Settings) -> AsyncIterator[tuple[Database, Calls]]:
+    """The test database (each backend) with a callback watching users and sessions."""
+    database = open_database(settings.database_url)
+    calls = Calls()
+    database.commits.add((users_table, sessions_table), calls)
+    yield database, calls
+    await database.dispose()
+
+
+@pytest.fixture
+def no_user() -> Iterator[int]:
+    yield 10**9  # statements that match no row are changes all the same: what they would change is not known
+
+
+async def test_a_committed_update_or_delete_of_a_watched_table_calls_back_once_after_the_commit(
+    watched: tuple[Database, Calls], no_user: int
+) -> None:
+    database, calls = watched
+    async with database.connect() as conn:
+        await conn.execute(update(users_table).where(users_table.c.id == no_user).values(is_active=False))
+        await conn.execute(delete(sessions_table).where(sessions_table.c.user_id == no_user))
+        assert calls.count == 0  # not before the commit: another request could read the old rows again
+        await conn.commit()
+    assert calls.count == 1
+
+
+async def test_a_rolled_back_change_and_an_unwatched_write_call_nothing(
+    watched: tuple[Database, Calls], no_user: int
+) -> None:
+    database, calls = watched
+    async with database.connect() as conn:
+        await conn.execute(update(users_table).where(users_table.c.id == no_user).values(is_active=False))
+        await conn.rollback()
+        await conn.commit()
+        await conn.execute(delete(items_table).where(items_table.c.id == no_user))
+        await conn.commit()
+    async with database.connect() as conn:  # returned without a commit: rolled back
+        await conn.execute(update(users_table).where(users_table.c.id == no_user).values(is_active=False))
+    assert calls.count == 0
+
+
+async def test_an_insert_is_not_a_change_but_a_writing_query_is(watched: tuple[Database, Calls], no_user: int) -> None:
+    database, calls = watched
+    now = dt.datetime.now(dt.UTC)
+    async with database.connect() as conn:
+        await conn.execute(
+            insert(users_table).values(
+                email="watch@example.com", email_key="watch@example.com", password_hash="x", is_active=True,
+                scopes=[], created_at=now, updated_at=now,
+            )
+        )  # fmt: skip
+        await conn.commit()
+        assert calls.count == 0
+        deactivate = Query(
+            update(users_table).where(users_table.c.email_key == bindparam("key")).values(is_active=bindparam("active"))
+            .returning(users_table.c.id)
+        )  # fmt: skip
+        assert len(await conn.fetch(deactivate, {"key": "watch@example.com", "active": False})) == 1
+        await conn.commit()
+        assert calls.count == 1
+        await conn.execute(delete(users_table).where(users_table.c.email_key == "watch@example.com"))
+        await conn.commit()
+    assert calls.count == 2
+
+
+async def test_without_redis_a_change_only_drops_this_process_entries(clock: Clock) -> None:
+    states = AccountStates(1.0, clock=clock)
+    relay = AccountChangeRelay(states, None)
+    await relay.start()
+    kept(states, clock)
+    relay.changed()
+    assert states.scopes(7, "sid") is None
+    await relay.aclose()
