@@ -165,7 +165,8 @@ async def one_per_task() -> AsyncIterator[None]:
 class CommitWatch:
     """Callbacks run after each commit of this process that updated or deleted rows of the tables they watch: how
     the process learns that its own writes changed something it keeps a copy of (impl/security/account_cache.py).
-    Statements are matched by their target table, whichever service runs them; inserts are not changes."""
+    Core statements are matched by their target table, whichever service runs them (SQL text is not parsed: write
+    watched tables with Core); inserts are not changes."""
 
     __slots__ = ("_watchers",)
 

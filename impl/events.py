@@ -107,7 +107,8 @@ class Subscription:
 
 
 class EventBroker(Protocol):
-    """Publishes item events and lends subscriptions to them."""
+    """Publishes events and lends subscriptions to them: item events for `/ws/items`, and on a channel of their own
+    the account changes workers tell each other about (impl/security/account_cache.py)."""
 
     async def publish(self, event: str) -> None:
         """Deliver `event` to every subscriber (of every worker); never raises, never waits for a subscriber."""

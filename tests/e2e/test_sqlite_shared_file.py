@@ -32,6 +32,7 @@ from generated.security import SCOPE_ITEMS_WRITE
 from impl.app import create_app
 from impl.security.authenticator import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from impl.settings import DEFAULT_SCOPES
+from tests.clocks import ManualClock
 from tests.databases import empty_tables, make_settings, migrate
 from tests.redis_server import RedisProcess
 from tests.users import ADMIN, ALICE, PASSWORD, get_token, grant_admin, sign_up, token_response
@@ -52,16 +53,6 @@ RELAY_BOUND_SECONDS = 5.0
 MODES = ("one instance", "other instance, Redis", "other instance, no Redis", "other instance, no cache")
 
 
-class StoppedClock:
-    """The account cache's clock, moved only by the test."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @dataclass
 class Instances:
     """Where changes are made (`a`) and where they are checked (`b`), and how `b` learns of them."""
@@ -70,7 +61,7 @@ class Instances:
     a: httpx.AsyncClient
     b: httpx.AsyncClient
     mode: str
-    clock: StoppedClock
+    clock: ManualClock
 
     async def refuses(self, check: Callable[[], Awaitable[httpx.Response]], status: int = 401) -> None:
         """`check` (a request to `b`) is refused with `status` as soon as this mode promises."""
@@ -94,7 +85,7 @@ async def instances(request: pytest.FixtureRequest, shared_file: str) -> AsyncIt
         overrides = {"account_cache_seconds": 0}
     first = create_app(make_settings(shared_file, **overrides))
     second = first if mode == "one instance" else create_app(make_settings(shared_file, **overrides))
-    clock = StoppedClock()
+    clock = ManualClock()
     async with AsyncExitStack() as stack:
         clients = []
         for app in dict.fromkeys((first, second)):

@@ -5,7 +5,7 @@ accounts or sessions, on both backends. Through the app, with two instances: tes
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,29 +20,22 @@ from impl.security.authenticator import TokenAuthenticator
 from impl.security.tokens import TokenCodec
 from impl.settings import Settings
 from impl.tables import items_table, sessions_table, users_table
+from tests.clocks import ManualClock
 from tests.databases import make_settings
 
 SCOPES = frozenset({"items:read", "items:write"})
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock()
 
 
-def kept(states: AccountStates, clock: Clock, *, until: float = 1e9) -> None:
+def kept(states: AccountStates, clock: ManualClock, *, until: float = 1e9) -> None:
     states.keep(7, "sid", SCOPES, read_at=clock.now, generation=states.generation, until=until)
 
 
-def test_an_entry_serves_for_at_most_max_age_after_its_read(clock: Clock) -> None:
+def test_an_entry_serves_for_at_most_max_age_after_its_read(clock: ManualClock) -> None:
     states = AccountStates(1.0, clock=clock)
     kept(states, clock)
     clock.now += 0.999
@@ -52,14 +45,14 @@ def test_an_entry_serves_for_at_most_max_age_after_its_read(clock: Clock) -> Non
     assert states.scopes(7, "sid") is None
 
 
-def test_an_entry_never_outlives_its_session(clock: Clock) -> None:
+def test_an_entry_never_outlives_its_session(clock: ManualClock) -> None:
     states = AccountStates(1.0, clock=clock)
     kept(states, clock, until=clock.now + 0.25)
     clock.now += 0.25
     assert states.scopes(7, "sid") is None
 
 
-def test_a_read_that_began_before_a_change_is_not_kept(clock: Clock) -> None:
+def test_a_read_that_began_before_a_change_is_not_kept(clock: ManualClock) -> None:
     states = AccountStates(1.0, clock=clock)
     generation = states.generation
     states.drop_all()  # a commit landed while the read was in flight
@@ -67,20 +60,20 @@ def test_a_read_that_began_before_a_change_is_not_kept(clock: Clock) -> None:
     assert states.scopes(7, "sid") is None
 
 
-def test_drop_all_forgets_everything(clock: Clock) -> None:
+def test_drop_all_forgets_everything(clock: ManualClock) -> None:
     states = AccountStates(1.0, clock=clock)
     kept(states, clock)
     states.drop_all()
     assert states.scopes(7, "sid") is None
 
 
-def test_zero_seconds_keeps_nothing(clock: Clock) -> None:
+def test_zero_seconds_keeps_nothing(clock: ManualClock) -> None:
     states = AccountStates(0.0, clock=clock)
     kept(states, clock)
     assert states.scopes(7, "sid") is None
 
 
-def test_the_cache_starts_over_instead_of_growing_past_its_bound(clock: Clock) -> None:
+def test_the_cache_starts_over_instead_of_growing_past_its_bound(clock: ManualClock) -> None:
     states = AccountStates(1.0, clock=clock)
     for session in range(MAX_ENTRIES):
         states.keep(7, str(session), SCOPES, read_at=clock.now, generation=states.generation, until=1e9)
@@ -118,7 +111,7 @@ class _ChangedMidRead:
         ]
 
 
-async def test_an_account_read_overlapping_a_change_is_read_again_next_time(clock: Clock) -> None:
+async def test_an_account_read_overlapping_a_change_is_read_again_next_time(clock: ManualClock) -> None:
     settings = make_settings("sqlite+aiosqlite:///:memory:")
     codec = TokenCodec(settings)
     states = AccountStates(1.0, clock=clock)
@@ -151,39 +144,39 @@ async def watched(settings: Settings) -> AsyncIterator[tuple[Database, Calls]]:
     await database.dispose()
 
 
-@pytest.fixture
-def no_user() -> Iterator[int]:
-    yield 10**9  # statements that match no row are changes all the same: what they would change is not known
+# Statements that match no row are changes all the same: what they would change is not known.
+NO_USER = 10**9
+DEACTIVATE_NO_USER = update(users_table).where(users_table.c.id == NO_USER).values(is_active=False)
 
 
 async def test_a_committed_update_or_delete_of_a_watched_table_calls_back_once_after_the_commit(
-    watched: tuple[Database, Calls], no_user: int
+    watched: tuple[Database, Calls],
 ) -> None:
     database, calls = watched
     async with database.connect() as conn:
-        await conn.execute(update(users_table).where(users_table.c.id == no_user).values(is_active=False))
-        await conn.execute(delete(sessions_table).where(sessions_table.c.user_id == no_user))
+        await conn.execute(DEACTIVATE_NO_USER)
+        await conn.execute(delete(sessions_table).where(sessions_table.c.user_id == NO_USER))
         assert calls.count == 0  # not before the commit: another request could read the old rows again
         await conn.commit()
     assert calls.count == 1
 
 
 async def test_a_rolled_back_change_and_an_unwatched_write_call_nothing(
-    watched: tuple[Database, Calls], no_user: int
+    watched: tuple[Database, Calls],
 ) -> None:
     database, calls = watched
     async with database.connect() as conn:
-        await conn.execute(update(users_table).where(users_table.c.id == no_user).values(is_active=False))
+        await conn.execute(DEACTIVATE_NO_USER)
         await conn.rollback()
         await conn.commit()
-        await conn.execute(delete(items_table).where(items_table.c.id == no_user))
+        await conn.execute(delete(items_table).where(items_table.c.id == NO_USER))
         await conn.commit()
     async with database.connect() as conn:  # returned without a commit: rolled back
-        await conn.execute(update(users_table).where(users_table.c.id == no_user).values(is_active=False))
+        await conn.execute(DEACTIVATE_NO_USER)
     assert calls.count == 0
 
 
-async def test_an_insert_is_not_a_change_but_a_writing_query_is(watched: tuple[Database, Calls], no_user: int) -> None:
+async def test_an_insert_is_not_a_change_but_a_writing_query_is(watched: tuple[Database, Calls]) -> None:
     database, calls = watched
     now = dt.datetime.now(dt.UTC)
     async with database.connect() as conn:
@@ -207,7 +200,7 @@ async def test_an_insert_is_not_a_change_but_a_writing_query_is(watched: tuple[D
     assert calls.count == 2
 
 
-async def test_without_redis_a_change_only_drops_this_process_entries(clock: Clock) -> None:
+async def test_without_redis_a_change_only_drops_this_process_entries(clock: ManualClock) -> None:
     states = AccountStates(1.0, clock=clock)
     relay = AccountChangeRelay(states, None)
     await relay.start()

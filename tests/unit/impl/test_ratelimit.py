@@ -21,22 +21,13 @@ from impl.security.ratelimit import (
     RedisAttemptLimiter,
     build_attempt_limiter,
 )
+from tests.clocks import ManualClock
 from tests.services import REDIS_URL, require_redis
 
 # Over 10 KB of UTF-8, mixing 2-, 3- and 4-byte characters.
 LONG_UNICODE_USERNAME = "Ünïcødé-用户-😀" * 500
 # JSON may carry a lone surrogate, which strict UTF-8 cannot encode.
 LONE_SURROGATE_USERNAME = "lone-surrogate-\ud800"
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass
@@ -76,7 +67,7 @@ async def _redis_keys(client: Redis, prefix: str) -> list[bytes]:
 def backend(request: pytest.FixtureRequest) -> Backend:
     """The in-memory limiter on a fake clock, or the Redis limiter on real time."""
     if request.param == "memory":
-        clock = FakeClock()
+        clock = ManualClock()
 
         async def tick(seconds: float) -> None:
             clock.now += seconds
@@ -313,7 +304,7 @@ async def test_redis_window_is_fixed_from_first_attempt(redis_client: Redis, red
 
 
 async def test_in_memory_window_is_fixed_from_first_attempt() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     limiter = InMemoryAttemptLimiter(clock=clock)
     quota = Quota("login:alice", limit=2, window_seconds=10)
     # An older, longer window in front stops pruning there, so the key's own expiry check decides.
@@ -328,7 +319,7 @@ async def test_in_memory_window_is_fixed_from_first_attempt() -> None:
 
 
 async def test_in_memory_prunes_expired_entries() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     limiter = InMemoryAttemptLimiter(clock=clock)
     for index in range(100):
         await limiter.reserve([Quota(f"user:{index}", limit=1, window_seconds=10)])
@@ -341,7 +332,7 @@ async def test_in_memory_prunes_expired_entries() -> None:
 
 
 async def test_in_memory_drops_oldest_key_over_the_cap() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     limiter = InMemoryAttemptLimiter(clock=clock, max_keys=3)
     quotas = {key: Quota(key, limit=1, window_seconds=60) for key in ["ip:a", "ip:b", "ip:c", "ip:d"]}
     for quota in quotas.values():
@@ -354,7 +345,7 @@ async def test_in_memory_drops_oldest_key_over_the_cap() -> None:
 
 
 async def test_in_memory_cap_evicts_expired_windows_before_live_ones() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     limiter = InMemoryAttemptLimiter(clock=clock, max_keys=2)
     sign_up = Quota("sign-up:203.0.113.7", limit=1, window_seconds=3600)
     await limiter.reserve([sign_up])
@@ -414,7 +405,7 @@ class _ModelWindow:
 async def test_in_memory_reserve_matches_a_model_of_fixed_windows(
     operations: list[tuple[str, list[str] | float]],
 ) -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     limiter = InMemoryAttemptLimiter(clock=clock)
     windows: dict[str, _ModelWindow] = {}
 
