@@ -33,8 +33,14 @@ def _testcases(report: ET.Element) -> dict[str, ET.Element]:
     return {case.attrib["name"]: case for case in report.iter("testcase")}
 
 
+# The live target's plumbing is what these tests hold to account (the server, both users, the report, the counts),
+# not what each phase finds: the coverage phase, 22 of a run's 28 s here, runs in process against the app on both
+# backends in test_fuzz_contract.py.
+WITHOUT_COVERAGE = "FUZZ_ARGS=--phases examples,fuzzing,stateful"
+
+
 def test_make_fuzz_reports_a_testcase_for_every_operation_of_the_contract(tmp_path: Path) -> None:
-    result, report = _make_fuzz(tmp_path, "FUZZ_EXAMPLES=1")
+    result, report = _make_fuzz(tmp_path, "FUZZ_EXAMPLES=1", WITHOUT_COVERAGE)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
     assert "SUMMARY" in result.stdout and "Stateful" in result.stdout
     contract = yaml.safe_load(CONTRACT.read_text())
