@@ -21,6 +21,7 @@ import hypothesis
 import pytest
 import requests
 import schemathesis
+from fastapi import FastAPI
 from schemathesis import Case, GenerationMode
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from generated import OPERATIONS, implemented_operations
 from impl.app import create_app
+from impl.security.account_cache import AccountStates
 from impl.security.authenticator import CSRF_HEADER, SESSION_COOKIE
 from scripts.fuzz_filters import contract_false_positive
 from scripts.fuzz_seed import (
@@ -119,14 +121,28 @@ class FuzzDatabase:
         hashed = self._loop.run_until_complete(password_hash(make_settings(url)))
         # The fuzzing administrator, and alice, whose credentials are the contract's token and login examples.
         self._users = seed_users(hashed)
+        self._served_by: AccountStates | None = None
+
+    def served_by(self, app: FastAPI) -> FastAPI:
+        """Note `app` as the one serving this database: the resets below change accounts and sessions behind its
+        back, so they drop its account cache (impl/security/account_cache.py), as nothing else would for up to
+        ACCOUNT_CACHE_SECONDS; each scenario then starts from exactly the seeded state."""
+        self._served_by = app.state.account_states
+        return app
 
     def reset(self) -> None:
         """Empty every table, then put back the seeded users and the fuzzer's session."""
         self._loop.run_until_complete(reset(self._engine, self._users))
+        self._changed_behind_the_app()
 
     def reopen_fuzzer_session(self) -> None:
         """Undo a fuzzed `POST /logout`, which ends the session the fuzzer's own token names."""
         self._loop.run_until_complete(reopen_fuzzer_session(self._engine))
+        self._changed_behind_the_app()
+
+    def _changed_behind_the_app(self) -> None:
+        if self._served_by is not None:
+            self._served_by.drop_all()
 
     def close(self) -> None:
         self._loop.run_until_complete(self._engine.dispose())
@@ -176,7 +192,8 @@ def live_urls(fuzz_databases: dict[str, FuzzDatabase]) -> Iterator[dict[str, str
         urls: dict[str, str] = {}
         for backend, database in fuzz_databases.items():
             database.reset()
-            urls[backend] = stack.enter_context(serve(create_app(make_settings(database.url, **unlimited))))
+            app = database.served_by(create_app(make_settings(database.url, **unlimited)))
+            urls[backend] = stack.enter_context(serve(app))
         yield urls
 
 
