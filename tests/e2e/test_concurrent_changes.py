@@ -262,6 +262,43 @@ async def test_a_refresh_grant_and_the_deletion_of_its_account_at_once_both_answ
         assert again.status_code == 400 and again.json()["error"] == "invalid_grant", again.text
 
 
+async def test_a_refresh_grant_arriving_while_its_account_is_being_deleted_is_refused(postgres_app: FastAPI) -> None:
+    """The other order: the deletion has removed the account (its sessions and refresh tokens go by cascade) and not
+    committed yet when the grant looks its token up. The grant waits for the session's row lock, finds the row gone
+    once the deletion commits, and answers `invalid_grant`: no 500, no deadlock, no token for a deleted account."""
+    transport = httpx.ASGITransport(app=postgres_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        user_id = (await sign_up(client, ALICE))["id"]
+        tokens = (await client.post("/token", data={"grant_type": "password", "username": ALICE,
+                                                    "password": PASSWORD})).json()  # fmt: skip
+        paused, resume = asyncio.Event(), asyncio.Event()
+        commit = impl.db_pooled._PooledConnection.commit
+        deletion: asyncio.Task[httpx.Response] | None = None
+
+        async def held(self: impl.db_pooled._PooledConnection) -> None:
+            if asyncio.current_task() is deletion:  # the deletion's commit, its DELETE done
+                paused.set()
+                await resume.wait()
+            await commit(self)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(impl.db_pooled._PooledConnection, "commit", held)
+            bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+            deletion = asyncio.create_task(
+                client.request("DELETE", f"/users/{user_id}", json={"current_password": PASSWORD}, headers=bearer)
+            )
+            await asyncio.wait_for(paused.wait(), 10)
+            grant = asyncio.create_task(
+                client.post("/token", data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+            )
+            await _waiting_on_a_lock(postgres_app)
+            resume.set()
+            deleted, granted = await asyncio.wait_for(asyncio.gather(deletion, grant), 30)
+        assert deleted.status_code == 204, deleted.text
+        assert granted.status_code == 400 and granted.json()["error"] == "invalid_grant", granted.text
+        assert await count_rows(postgres_app, sessions_table) == 0
+
+
 async def _bearer_client(stack: AsyncExitStack, app: FastAPI, email: str, *, admin: bool = False) -> httpx.AsyncClient:
     """A client signed up and in as `email` (an administrator when `admin`)."""
     transport = httpx.ASGITransport(app=app)
