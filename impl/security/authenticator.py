@@ -214,7 +214,8 @@ class TokenAuthenticator:
         if left <= 0:
             raise Unauthorized("this session has expired", invalid_token=True)
         granted = frozenset(account["scopes"])
-        states.keep(account_id, session_id, granted, read_at=read_at, generation=generation, until=read_at + left)
+        until = states.clock() + left  # the session's end on the cache's clock
+        states.keep(account_id, session_id, granted, read_at=read_at, generation=generation, until=until)
         return claims.scopes & granted
 
 

@@ -15,9 +15,10 @@ from sqlalchemy import bindparam, delete, insert, update
 
 from impl.compiled import Query, Record
 from impl.db import Database, open_database
+from impl.problems import Unauthorized
 from impl.security.account_cache import MAX_ENTRIES, AccountChangeRelay, AccountStates
 from impl.security.authenticator import TokenAuthenticator
-from impl.security.tokens import TokenCodec
+from impl.security.tokens import AccessClaims, TokenCodec
 from impl.settings import Settings
 from impl.tables import items_table, sessions_table, users_table
 from tests.clocks import ManualClock
@@ -91,36 +92,58 @@ def test_the_staleness_bound_cannot_be_configured_past_one_second(seconds: float
 # --- the authenticator's reads -------------------------------------------------------------------------------------
 
 
-class _ChangedMidRead:
-    """A database whose every account read overlaps a commit that changed accounts (it drops the states midway)."""
+class _Accounts:
+    """A database that knows one open session of an active account, ending `session_left` from now; with
+    `changed_midway`, every read of it overlaps a commit that changed accounts (it drops the states midway)."""
 
-    def __init__(self, states: AccountStates) -> None:
+    def __init__(self, states: AccountStates, *, changed_midway: bool = False, session_left: float = 86400) -> None:
         self.states = states
+        self.changed_midway = changed_midway
+        self.session_ends = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=session_left)
         self.reads = 0
 
     @asynccontextmanager
-    async def connect(self) -> AsyncIterator[_ChangedMidRead]:
+    async def connect(self) -> AsyncIterator[_Accounts]:
         yield self
 
     async def fetch(self, _query: Query, _parameters: Mapping[str, Any]) -> list[Record]:
         self.reads += 1
-        self.states.drop_all()
-        future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+        if self.changed_midway:
+            self.states.drop_all()
         return [
-            {"is_active": True, "scopes": sorted(SCOPES), "session_id": "sid", "revoked_at": None, "expires_at": future}
-        ]
+            {
+                "is_active": True, "scopes": sorted(SCOPES), "session_id": "sid", "revoked_at": None,
+                "expires_at": self.session_ends,
+            }
+        ]  # fmt: skip
+
+
+def _authenticator(database: _Accounts) -> tuple[TokenAuthenticator, AccessClaims]:
+    """An authenticator on `database` and its states, and the claims of a token of account 7's session "sid"."""
+    codec = TokenCodec(make_settings("sqlite+aiosqlite:///:memory:"))
+    authenticator = TokenAuthenticator(database, codec, database.states)  # type: ignore[arg-type]  # connect, fetch
+    return authenticator, codec.verify(codec.issue(subject="7", scopes=SCOPES, ttl_seconds=60, session_id="sid").token)
 
 
 async def test_an_account_read_overlapping_a_change_is_read_again_next_time(clock: ManualClock) -> None:
-    settings = make_settings("sqlite+aiosqlite:///:memory:")
-    codec = TokenCodec(settings)
-    states = AccountStates(1.0, clock=clock)
-    database = _ChangedMidRead(states)
-    authenticator = TokenAuthenticator(database, codec, states)  # type: ignore[arg-type]  # only connect and fetch
-    claims = codec.verify(codec.issue(subject="7", scopes=SCOPES, ttl_seconds=60, session_id="sid").token)
+    database = _Accounts(AccountStates(1.0, clock=clock), changed_midway=True)
+    authenticator, claims = _authenticator(database)
     for _ in range(2):
         assert await authenticator._current_scopes(claims) == SCOPES
     assert database.reads == 2
+
+
+async def test_an_entry_ends_with_its_session_when_that_comes_first(clock: ManualClock) -> None:
+    database = _Accounts(AccountStates(1.0, clock=clock), session_left=0.5)
+    authenticator, claims = _authenticator(database)
+    assert await authenticator._current_scopes(claims) == SCOPES
+    clock.now += 0.4
+    assert await authenticator._current_scopes(claims) == SCOPES
+    assert database.reads == 1  # a hit while the session lasts
+    clock.now += 0.1
+    database.session_ends = dt.datetime.now(dt.UTC)
+    with pytest.raises(Unauthorized, match="expired"):
+        await authenticator._current_scopes(claims)
 
 
 # --- the commit watch ------------------------------------------------------------------------------------------------
