@@ -225,14 +225,21 @@ async def _waiting_on_a_lock(app: FastAPI) -> None:
     raise AssertionError("the other request never waited for a row lock of the held transaction")
 
 
+async def _alice_with_tokens(client: httpx.AsyncClient) -> tuple[int, dict[str, str]]:
+    """Alice signed up, and the answer of her password grant (access and refresh token)."""
+    user_id = int((await sign_up(client, ALICE))["id"])
+    granted = await client.post("/token", data={"grant_type": "password", "username": ALICE, "password": PASSWORD})
+    assert granted.status_code == 200, granted.text
+    tokens: dict[str, str] = granted.json()
+    return user_id, tokens
+
+
 async def test_a_refresh_grant_and_the_deletion_of_its_account_at_once_both_answer(postgres_app: FastAPI) -> None:
     """The grant has spent its token (a row lock) and is about to store the next one when the deletion starts:
     whichever order the database settles them in, neither may deadlock into a 500."""
     transport = httpx.ASGITransport(app=postgres_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        user_id = (await sign_up(client, ALICE))["id"]
-        tokens = (await client.post("/token", data={"grant_type": "password", "username": ALICE,
-                                                    "password": PASSWORD})).json()  # fmt: skip
+        user_id, tokens = await _alice_with_tokens(client)
         paused, resume = asyncio.Event(), asyncio.Event()
         issue = SessionStore.issue_refresh_token
 
@@ -268,9 +275,7 @@ async def test_a_refresh_grant_arriving_while_its_account_is_being_deleted_is_re
     once the deletion commits, and answers `invalid_grant`: no 500, no deadlock, no token for a deleted account."""
     transport = httpx.ASGITransport(app=postgres_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        user_id = (await sign_up(client, ALICE))["id"]
-        tokens = (await client.post("/token", data={"grant_type": "password", "username": ALICE,
-                                                    "password": PASSWORD})).json()  # fmt: skip
+        user_id, tokens = await _alice_with_tokens(client)
         paused, resume = asyncio.Event(), asyncio.Event()
         commit = impl.db_pooled._PooledConnection.commit
         deletion: asyncio.Task[httpx.Response] | None = None
