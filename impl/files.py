@@ -11,8 +11,10 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, Delete, Select, bindparam, delete, insert, or_, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from generated import models
@@ -325,19 +327,22 @@ class SqlFilesService:
             first = await anext(stream, b"")
         except ObjectMissing:
             # Deleted since its metadata was read (with its account or item): what a moment later would answer.
-            async with self._database.connect() as conn:
-                if (await conn.execute(_GET, {"file_id": str(file_id)})).one_or_none() is None:
-                    raise NotFound(f"file {file_id} does not exist") from None
+            if await self._row(file_id) is None:
+                raise NotFound(f"file {file_id} does not exist") from None
             logger.error("file %s has metadata but no stored bytes", info.id)
             raise NotFound(f"the content of file {file_id} is missing") from None
         return Download(media_type, _prepend(first, stream), filename=info.filename)
 
     async def _readable(self, ctx: RequestContext, file_id: uuid.UUID) -> models.FileInfo:
-        async with self._database.connect() as conn:
-            row = (await conn.execute(_GET, {"file_id": str(file_id)})).one_or_none()
+        row = await self._row(file_id)
         if row is None or not _may_read(ctx, row.owner_id, row.item_id):
             raise NotFound(f"file {file_id} does not exist")
         return _to_info(dict(row._mapping))
+
+    async def _row(self, file_id: uuid.UUID) -> Row[Any] | None:
+        """The file's metadata row, None when there is none."""
+        async with self._database.connect() as conn:
+            return (await conn.execute(_GET, {"file_id": str(file_id)})).one_or_none()
 
 
 def _may_read(ctx: RequestContext, owner_id: int | None, item_id: int | None) -> bool:
