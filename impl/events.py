@@ -137,26 +137,24 @@ class EventBroker(Protocol):
         ...
 
     async def follow(self, callback: Callable[[str], None]) -> None:
-        """Call `callback` with every event published from now on, by any worker, until `aclose` (no queue, nothing
-        to end: for listeners inside this process, such as a cache dropping what another worker changed). Returns
-        once the listener's first attempt to subscribe has ended, as `subscribe` waits."""
+        """Call `callback` with every event the *other* workers publish from now on, until `aclose` (no queue,
+        nothing to end: for listeners inside this process, such as a cache dropping what another worker changed;
+        this process knows its own events already). Returns once the listener's first attempt to subscribe has
+        ended, as `subscribe` waits."""
         ...
 
 
 class _Fanout:
-    """The subscriptions and followers of this process."""
+    """The subscriptions of this process."""
 
     def __init__(self, queue_size: int) -> None:
         self.queue_size = queue_size
         self.subscriptions: set[Subscription] = set()
-        self.followers: list[Callable[[str], None]] = []
         self.closed = False
 
     def deliver(self, event: str) -> None:
         for subscription in tuple(self.subscriptions):
             subscription.offer(event)
-        for follower in self.followers:
-            follower(event)
 
     def end_all(self, code: int, reason: str) -> None:
         for subscription in tuple(self.subscriptions):
@@ -204,12 +202,11 @@ class InProcessBroker:
 
     @property
     def has_audience(self) -> bool:
-        """Only while this process has subscribers or followers."""
-        return bool(self._fanout.subscriptions or self._fanout.followers)
+        """Only while this process has subscribers."""
+        return bool(self._fanout.subscriptions)
 
     async def follow(self, callback: Callable[[str], None]) -> None:
-        """Call `callback` with every event this process publishes from now on."""
-        self._fanout.followers.append(callback)
+        """Nothing to follow: there are no other workers."""
 
 
 class FanoutHealth:
@@ -303,6 +300,7 @@ class RedisBroker:
         self._redis = redis
         self._channel = channel
         self._fanout = _Fanout(queue_size)
+        self._followers: list[Callable[[str], None]] = []
         self._timeout = timeout
         self._heartbeat = heartbeat
         # Each message on the channel is `<origin>:<n> <event>`: the publishing broker and its message's number.
@@ -349,8 +347,8 @@ class RedisBroker:
             yield subscription
 
     async def follow(self, callback: Callable[[str], None]) -> None:
-        """Call `callback` with every later event of this process and, unless Redis is down, of every other worker."""
-        self._fanout.followers.append(callback)
+        """Call `callback` with every later event of the other workers (none while Redis is down)."""
+        self._followers.append(callback)
         await self._listening()
 
     async def _listening(self) -> None:
@@ -445,7 +443,10 @@ class RedisBroker:
             logger.debug("%s: dropped a message without an origin on channel %s", self._health.subject, self._channel)
         elif origin != self._origin and self._recent.first_time(message_id):
             # Not this process's own event (its subscribers had it when it was published), nor a repeat.
-            self._fanout.deliver(event.decode(errors="replace"))
+            text = event.decode(errors="replace")
+            self._fanout.deliver(text)
+            for follower in self._followers:
+                follower(text)
 
 
 def build_event_broker(
