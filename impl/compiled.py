@@ -52,7 +52,7 @@ class Query:
 
     def __init__(self, statement: Select[Any] | UpdateBase, *, columns: Sequence[str] | None = None) -> None:
         self.statement = statement
-        # A SELECT needs no transaction of its own on SQLite (and no rollback when the connection is returned).
+        # Whether it can change rows: a write earns its connection the commit watch's callbacks (impl/db.py).
         self.writes = not isinstance(statement, Select)
         self._columns = list(columns) if columns is not None else None
         self._plans: dict[str, _Plan] = {}

@@ -28,7 +28,7 @@ from scripts.fuzz_env import (
     PASSWORD_HASH_VARIABLE,
     REPORT_VARIABLE,
 )
-from scripts.fuzz_filters import contract_false_positive, denied_to_others_as_contracted
+from scripts.fuzz_filters import contract_false_positive, denied_to_others_as_contracted, put_back_by_the_harness
 from scripts.fuzz_seed import ADMIN, FUZZ_USERS, MEMBER, restore_fuzz_users
 
 # Operations after whose success the fuzzing users may need putting back (scripts/fuzz_seed.restore_fuzz_users).
@@ -129,8 +129,8 @@ def after_call(context: schemathesis.HookContext, case: Case[Any], response: Res
 @schemathesis.hook
 def filter_failure(context: schemathesis.HookContext, failure: Failure, case: Case[Any], response: Response) -> bool:
     """Keep every failure except those scripts/fuzz_filters.py shows are not failures of this contract: Schemathesis'
-    multipart text false positive, a cookie the server received valid, and a created object's 404 to a user the
-    contract refuses it to with that 404."""
+    multipart text false positive, a cookie the server received valid, a created object's 404 to a user the
+    contract refuses it to with that 404, and a deleted fuzzing user found again because `after_call` put it back."""
     checker = _checker(case)
     caller = checker.caller(response.request)
     owner = checker.owner(_operation_id(case), case.path_parameters or {})
@@ -139,6 +139,8 @@ def filter_failure(context: schemathesis.HookContext, failure: Failure, case: Ca
         failure, _operation_id(case), caller.user if caller else None, owner
     ):
         reason = "404 to a user the object is hidden from"
+    if reason is None and put_back_by_the_harness(failure, [user.user_id for user in FUZZ_USERS]):
+        reason = "a deleted fuzzing user the run put back"
     if reason is None:
         return True
     checker.count(f"filtered: {reason}")  # reported with the cross-user counts, so every drop is visible

@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from .checks import SchemaCheck
 from .parameters import located
@@ -63,8 +63,28 @@ def _missing_body() -> InvalidRequest:
     return InvalidRequest.from_errors([{"loc": ("body",), "msg": "Field required", "type": "missing"}])
 
 
+async def _whole_body(request: Request) -> bytes:
+    """The request body, read straight from `receive`: `Request.body()` runs an async generator per request, which
+    cost ~7 us of a ~100 us POST (profiled). The body is read once, by the operation's one body reader."""
+    receive = request.receive
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        if message["type"] != "http.request":
+            continue
+        chunk: bytes = message.get("body", b"")
+        if not message.get("more_body", False):
+            if not chunks:
+                return chunk
+            chunks.append(chunk)
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
 async def _json_bytes(request: Request) -> bytes | None:
-    body = await request.body()
+    body = await _whole_body(request)
     if not body:
         return None
     media = media_type(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 from typing import Any
 from urllib.parse import quote
 
@@ -33,17 +34,26 @@ class LocationLink:
                 value = value.value
             if value is None:
                 return None
-            path = path.replace("{" + name + "}", quote(str(value), safe=""))
+            # An integer's text (the usual id) needs no escaping.
+            text = str(value) if type(value) is int else quote(str(value), safe="")
+            path = path.replace("{" + name + "}", text)
         return path
+
+
+@cache
+def _attribute(model: type[BaseModel], name: str) -> str | None:
+    """The attribute holding the field that `name` (alias or attribute name) denotes in `model`: looked up once per
+    model, since going through `model_fields` on every response cost ~7 us of a ~100 us POST (profiled)."""
+    for attr, info in model.model_fields.items():
+        if (info.alias or attr) == name:
+            return attr
+    return None
 
 
 def _field_value(result: object, name: str) -> object:
     if isinstance(result, BaseModel):
-        fields = vars(result)
-        for attr, info in type(result).model_fields.items():
-            if (info.alias or attr) == name:
-                return fields.get(attr)
-        return None
+        attr = _attribute(type(result), name)
+        return None if attr is None else vars(result).get(attr)
     if isinstance(result, Mapping):
         return result.get(name)
     return None

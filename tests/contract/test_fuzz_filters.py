@@ -1,20 +1,21 @@
-"""`make fuzz` (scripts/fuzz_hooks.py) drops exactly three kinds of failure: Schemathesis' multipart text sent as
-digits or JSON text, a cookie whose value as sent is valid, and a created object's 404 to the user the contract
-refuses it to with that 404."""
+"""`make fuzz` (scripts/fuzz_hooks.py) drops exactly four kinds of failure: Schemathesis' multipart text sent as
+digits or JSON text, a cookie whose value as sent is valid, a created object's 404 to the user the contract
+refuses it to with that 404, and a deleted fuzzing user found again after the run put it back."""
 
 from __future__ import annotations
 
 import pytest
 from schemathesis.core.failures import AcceptedNegativeData, Failure
-from schemathesis.openapi.checks import EnsureResourceAvailability
+from schemathesis.openapi.checks import EnsureResourceAvailability, UseAfterFree
 
 from scripts.fuzz_filters import (
     Negation,
     cookie_received_valid,
     denied_to_others_as_contracted,
     multipart_text_false_positive,
+    put_back_by_the_harness,
 )
-from scripts.fuzz_seed import ADMIN, MEMBER, FuzzUser
+from scripts.fuzz_seed import ADMIN, FUZZ_USERS, MEMBER, FuzzUser
 
 TYPE_ONLY = "Invalid component: in body - violates `type` at /properties/name (was string, became integer)"
 TWO_PARTS = (
@@ -128,3 +129,28 @@ def test_every_other_accepted_cookie_is_kept(
 
 def test_only_accepted_negative_data_is_judged_by_the_cookie_rule() -> None:
     assert not cookie_received_valid(_not_found(), [COOKIE], "last_query=", LAST_QUERY)
+
+
+def _used_after_free(free: str) -> UseAfterFree:
+    return UseAfterFree(operation="DELETE /users/{user_id}", message="200", free=free, usage="PATCH " + free[7:])
+
+
+FUZZ_USER_IDS = [user.user_id for user in FUZZ_USERS]
+
+
+def test_a_deleted_fuzzing_user_found_again_after_the_run_put_it_back_is_dropped() -> None:
+    assert put_back_by_the_harness(_used_after_free(f"DELETE /users/{MEMBER.user_id}"), FUZZ_USER_IDS)
+    assert put_back_by_the_harness(_used_after_free(f"DELETE /users/{ADMIN.user_id}"), FUZZ_USER_IDS)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        _used_after_free("DELETE /users/12"),  # an account the fuzzer created: nobody puts it back
+        _used_after_free(f"DELETE /users/{MEMBER.user_id}0"),  # another id that only starts like one
+        _used_after_free(f"DELETE /items/{MEMBER.user_id}"),  # another resource with the same id
+        _accepted(TYPE_ONLY),
+    ],
+)
+def test_every_other_use_after_free_is_kept(failure: Failure) -> None:
+    assert not put_back_by_the_harness(failure, FUZZ_USER_IDS)

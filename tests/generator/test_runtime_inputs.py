@@ -4,11 +4,13 @@ as the contract says."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from starlette.datastructures import UploadFile
+from starlette.types import Message
 
 from scripts.runtime import (
     FORM_MEDIA_TYPE,
@@ -93,6 +95,47 @@ async def test_json_body_is_validated_into_the_model() -> None:
     response = await send(app, "POST", "/things", json={"name": "a", "size": 2})
     assert response.status_code == 200, response.text
     assert calls.seen[0][2] == _NewThing(name="a", size=2)
+
+
+async def test_json_body_sent_in_chunks_is_read_whole() -> None:
+    calls = Calls()
+    app = make_app(make_endpoint(make_op("POST"), calls, body=JsonBody(TypeAdapter(_NewThing))))
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for chunk in (b'{"na', b"", b'me": "chunked', b'", "size": 3}'):
+            yield chunk
+
+    response = await send(app, "POST", "/things", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert calls.seen[0][2] == _NewThing(name="chunked", size=3)
+
+
+async def test_a_client_that_leaves_mid_body_gets_no_answer_and_the_handler_no_call() -> None:
+    calls = Calls()
+    app = make_app(make_endpoint(make_op("POST"), calls, body=JsonBody(TypeAdapter(_NewThing))))
+    messages = iter([{"type": "http.request", "body": b'{"name": ', "more_body": True}, {"type": "http.disconnect"}])
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return next(messages)
+
+    async def record(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/things",
+        "raw_path": b"/things",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"test"), (b"content-type", b"application/json")],
+    }
+    await app(scope, receive, record)
+    assert sent == [] and calls.seen == []
 
 
 async def test_json_body_with_a_json_suffix_media_type_is_accepted() -> None:

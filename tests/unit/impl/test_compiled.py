@@ -66,6 +66,34 @@ async def test_a_write_through_fetch_is_rolled_back_unless_committed(database: D
         assert await conn.fetch(_GET, {"item_id": inserted["id"]}) == []
 
 
+async def test_rollback_undoes_a_write_through_fetch(database: Database) -> None:
+    async with database.connect() as conn:
+        (inserted,) = await conn.fetch(_INSERT, _ROW)
+        await conn.rollback()
+        assert await conn.fetch(_GET, {"item_id": inserted["id"]}) == []
+        await conn.commit()  # nothing left to commit
+    async with database.connect() as conn:
+        assert await conn.fetch(_GET, {"item_id": inserted["id"]}) == []
+
+
+@pytest.mark.parametrize("core_first", [False, True], ids=["fetch-then-core", "core-then-fetch"])
+@pytest.mark.parametrize("commit", [True, False], ids=["committed", "rolled-back"])
+async def test_fetch_and_core_writes_share_one_transaction(database: Database, core_first: bool, commit: bool) -> None:
+    """On SQLite a `fetch` write runs on the driver, beside SQLAlchemy's transaction: one commit or rollback ends
+    both writes, in either order."""
+    async with database.connect() as conn:
+        if core_first:
+            await conn.execute(insert(_items), {**_ROW, "name": "core"})
+        (fetched,) = await conn.fetch(_INSERT, _ROW)
+        if not core_first:
+            await conn.execute(insert(_items), {**_ROW, "name": "core"})
+        await (conn.commit() if commit else conn.rollback())
+    async with database.connect() as conn:
+        names = sorted(row.name for row in (await conn.execute(select(_items.c.name))).all())
+    assert names == (["Naïve ✓", "core"] if commit else [])
+    assert fetched["name"] == "Naïve ✓"
+
+
 async def test_a_constraint_violation_raises_sqlalchemys_integrity_error(database: Database) -> None:
     async with database.connect() as conn:
         with pytest.raises(IntegrityError):
