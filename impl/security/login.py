@@ -14,9 +14,9 @@ from impl.security.ratelimit import AttemptLimiter, Quota, reserve_or_refuse
 from impl.settings import Settings
 from impl.tables import users_table as _users
 
-_BY_EMAIL = select(_users.c.id, _users.c.password_hash, _users.c.is_active, _users.c.scopes).where(
-    _users.c.email_key == bindparam("email_key")
-)
+_LOGIN_COLUMNS = (_users.c.id, _users.c.password_hash, _users.c.is_active, _users.c.scopes)
+_BY_EMAIL = select(*_LOGIN_COLUMNS).where(_users.c.email_key == bindparam("email_key"))
+_BY_ID = select(*_LOGIN_COLUMNS).where(_users.c.id == bindparam("user_id"))
 # Only over the hash that was verified: a password changed meanwhile must not come back as the old one's rehash.
 _REHASH = (
     update(_users)
@@ -74,13 +74,31 @@ class CredentialChecker:
         valid, new_hash = await self._guarded(key, client_ip, lambda: self._hasher.verify(password, stored))
         if row is None or not valid or not row.is_active:
             raise LoginFailed
-        if new_hash is not None:
-            async with self._database.connect() as conn:
-                rehash = {"user_id": row.id, "verified_hash": row.password_hash, "password_hash": new_hash}
-                if (await conn.execute(_REHASH, rehash)).rowcount != 1:
-                    raise LoginFailed  # the password changed while it was verified
-                await conn.commit()
+        if new_hash is not None and not await self._rehashed(row.id, row.password_hash, new_hash):
+            return await self._check_again(row.id, password)
         return Account(user_id=row.id, scopes=frozenset(row.scopes), password_hash=new_hash or row.password_hash)
+
+    async def _rehashed(self, user_id: int, verified_hash: str, new_hash: str) -> bool:
+        """Store the upgraded hash over the one the password was verified against; False if that one changed."""
+        async with self._database.connect() as conn:
+            rehash = {"user_id": user_id, "verified_hash": verified_hash, "password_hash": new_hash}
+            if (await conn.execute(_REHASH, rehash)).rowcount != 1:
+                return False
+            await conn.commit()
+        return True
+
+    async def _check_again(self, user_id: int, password: str) -> Account:
+        """The hash changed while the password was verified: another login rehashed the same password first, or
+        the owner changed it. The stored hash decides (one more hash, in that race only): the first logs in, the
+        second is refused — the old password never comes back, and a right one is not refused."""
+        async with self._database.connect() as conn:
+            row = (await conn.execute(_BY_ID, {"user_id": user_id})).one_or_none()
+        if row is None or not row.is_active:
+            raise LoginFailed
+        valid, _ = await self._hasher.verify(password, row.password_hash)
+        if not valid:
+            raise LoginFailed
+        return Account(user_id=row.id, scopes=frozenset(row.scopes), password_hash=row.password_hash)
 
     async def confirm(self, email: str, password_hash: str, password: str, *, client_ip: str | None) -> bool:
         """Whether `password` is the account's current one; a wrong one counts as a failed login of the account."""

@@ -540,6 +540,37 @@ async def test_a_login_rehashing_a_password_changed_meanwhile_does_not_bring_the
         await empty_and_close(stronger, empty=False)
 
 
+async def test_two_logins_rehashing_the_same_password_at_once_both_succeed(
+    settings: Settings, app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Both logins verified the password against the old hash; the other one writes its rehash first, so this
+    one's write matches nothing. The password did not change, only its hash: this login must not be refused."""
+    await sign_up(client, ALICE)
+    stronger = create_app(settings.model_copy(update={"argon2_time_cost": settings.argon2_time_cost + 1}))
+
+    async def another_login() -> None:
+        assert (await token_response_of(stronger, ALICE, PASSWORD)).status_code == 200
+
+    try:
+        before = await _stored_hash(app, ALICE)
+        with _first_password_check_held(another_login):
+            grant = await token_response_of(stronger, ALICE, PASSWORD)
+        assert grant.status_code == 200, grant.text
+        rehashed = await _stored_hash(app, ALICE)
+        assert rehashed != before and f"t={settings.argon2_time_cost + 1}," in rehashed  # the other login's rehash
+        assert (await token_response_of(app, ALICE, PASSWORD)).status_code == 200
+    finally:
+        await empty_and_close(stronger, empty=False)
+
+
+async def _stored_hash(app: FastAPI, email: str) -> str:
+    database: impl.db.Database = app.state.database
+    async with database.connect() as conn:
+        stored = (await conn.execute(select(users_table.c.password_hash).where(users_table.c.email == email))).scalar()
+    assert isinstance(stored, str)
+    return stored
+
+
 # --- an administrator's right that ends while their request runs ------------------------------------------------
 
 SECOND_ADMIN = "second-admin@example.com"
