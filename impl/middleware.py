@@ -169,6 +169,10 @@ class EdgeMiddleware:
                 await _too_large(scope, receive, stamped_send, limit)
             elif (declared is None and not streamed) or declared == b"0":
                 await app(scope, receive, stamped_send)  # no body: nothing to count
+            elif size is not None and not streamed:
+                # The server delivers exactly the declared length, within the limit here: only progress to count
+                # (the byte counting and 413 wrappers cost ~5 us of every POST, profiled).
+                await app(scope, _progressing(receive, progress, task), stamped_send)
             else:
                 await _limited(app, scope, receive, stamped_send, limit, progress, task)
         except asyncio.CancelledError:
@@ -217,6 +221,18 @@ class EdgeMiddleware:
         if root and path.startswith(root):
             path = path[len(root) :]  # as Starlette routes: on the path below the root path
         return any(method == upload_method and pattern.match(path) for upload_method, pattern in self.uploads)
+
+
+def _progressing(receive: Receive, progress: dict[Request, int], task: Request) -> Receive:
+    """`receive`, with each body chunk counted as `task`'s progress (a slow body is not cut while it moves)."""
+
+    async def counting_receive() -> Message:
+        message = await receive()
+        if message["type"] == "http.request" and task in progress:  # not once the response is complete
+            progress[task] += 1
+        return message
+
+    return counting_receive
 
 
 async def _limited(

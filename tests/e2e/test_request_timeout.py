@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -199,6 +200,39 @@ async def test_an_upload_streamed_slower_than_the_timeout_but_moving_is_not_cut(
     assert time.monotonic() - started > TIMEOUT  # longer than the timeout in total
     assert response.status_code == 201, response.text
     assert response.json()["size"] == len(CONTENT)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the edge layer's rule: one backend is enough
+@pytest.mark.parametrize("stall", [False, True], ids=["moving", "stalled"])
+async def test_a_body_of_declared_length_is_cut_only_when_it_stops_moving(
+    server: Server, alice: httpx.AsyncClient, stall: bool
+) -> None:
+    """A JSON body with a Content-Length (no chunked framing: the server enforces the length) sent in pieces: each
+    piece counts as progress, so it outlives the timeout while it moves; a client that stops sending gets the 503."""
+    body = json.dumps({"name": "slow lamp", "price": 2.5, "description": "x" * 250}).encode()
+    pieces = [body[start : start + 80] for start in range(0, len(body), 80)]
+
+    async def trickle() -> AsyncIterator[bytes]:
+        for index, piece in enumerate(pieces):
+            await asyncio.sleep(TIMEOUT / 3 if not (stall and index == 1) else TIMEOUT + SLACK)
+            yield piece
+
+    started = time.monotonic()
+    headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
+    try:
+        response = await alice.post("/items", content=trickle(), headers=headers)
+    except httpx.WriteError:
+        assert stall, "a moving body must be read whole"
+        return  # the server answered and closed while the client was still (not) sending: cut, as it should be
+    elapsed = time.monotonic() - started
+    if stall:
+        # httpx reads the answer only once it has sent the whole body, so the time is the client's: the answer
+        # itself says the server cut the request for making no progress.
+        assert response.status_code == 503 and "no progress" in response.json()["detail"], response.text
+    else:
+        assert elapsed > TIMEOUT  # longer than the timeout in total
+        assert response.status_code == 201, response.text
+        assert response.json()["description"] == "x" * 250
 
 
 async def test_a_download_that_keeps_moving_is_not_cut_and_one_that_stalls_is_closed(
