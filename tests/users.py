@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from generated.security import SCOPE_USERS_ADMIN
 from impl.settings import DEFAULT_SCOPES
@@ -67,3 +67,12 @@ async def grant_admin(app: FastAPI, email: str) -> None:
             .values(scopes=sorted({*DEFAULT_SCOPES, SCOPE_USERS_ADMIN}))
         )
         await conn.commit()
+
+
+async def stored_hash(app: FastAPI, email: str) -> str:
+    """The account's password hash, as the database holds it."""
+    async with app.state.database.connect() as conn:
+        stored: str = (
+            await conn.execute(select(users_table.c.password_hash).where(users_table.c.email_key == email))
+        ).scalar_one()
+    return stored

@@ -44,7 +44,7 @@ from impl.storage.local import LocalStorage
 from impl.tables import files_table, items_table, sessions_table, users_table
 from tests.databases import empty_and_close, make_settings
 from tests.stored_files import PNG, count_rows, stored
-from tests.users import ADMIN, ALICE, BOB, PASSWORD, get_token, grant_admin, sign_up
+from tests.users import ADMIN, ALICE, BOB, PASSWORD, get_token, grant_admin, sign_up, stored_hash
 
 PROBLEM = "application/problem+json"
 BOUNDARY = "paused-boundary"
@@ -552,23 +552,15 @@ async def test_two_logins_rehashing_the_same_password_at_once_both_succeed(
         assert (await token_response_of(stronger, ALICE, PASSWORD)).status_code == 200
 
     try:
-        before = await _stored_hash(app, ALICE)
+        before = await stored_hash(app, ALICE)
         with _first_password_check_held(another_login):
             grant = await token_response_of(stronger, ALICE, PASSWORD)
         assert grant.status_code == 200, grant.text
-        rehashed = await _stored_hash(app, ALICE)
+        rehashed = await stored_hash(app, ALICE)
         assert rehashed != before and f"t={settings.argon2_time_cost + 1}," in rehashed  # the other login's rehash
         assert (await token_response_of(app, ALICE, PASSWORD)).status_code == 200
     finally:
         await empty_and_close(stronger, empty=False)
-
-
-async def _stored_hash(app: FastAPI, email: str) -> str:
-    database: impl.db.Database = app.state.database
-    async with database.connect() as conn:
-        stored = (await conn.execute(select(users_table.c.password_hash).where(users_table.c.email == email))).scalar()
-    assert isinstance(stored, str)
-    return stored
 
 
 # --- an administrator's right that ends while their request runs ------------------------------------------------

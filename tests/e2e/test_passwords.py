@@ -12,12 +12,10 @@ from http.cookies import SimpleCookie
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
 
 from impl.app import create_app
-from impl.tables import users_table
 from tests.databases import empty_and_close, make_settings
-from tests.users import ALICE, BOB, PASSWORD, get_token, sign_up, token_response
+from tests.users import ALICE, BOB, PASSWORD, get_token, sign_up, stored_hash, token_response
 
 PROBLEM = "application/problem+json"
 WRONG = "not the right password"
@@ -43,14 +41,6 @@ async def _client(app: FastAPI, ip: str = "127.0.0.1") -> AsyncIterator[httpx.As
         yield client
 
 
-async def _stored_hash(app: FastAPI, email: str) -> str:
-    async with app.state.database.connect() as conn:
-        stored: str = (
-            await conn.execute(select(users_table.c.password_hash).where(users_table.c.email_key == email))
-        ).scalar_one()
-    return stored
-
-
 async def _login_form(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
     return await client.post("/login", data={"username": email, "password": password})
 
@@ -74,7 +64,7 @@ def _assert_too_many(response: httpx.Response) -> int:
 
 async def test_password_is_stored_as_an_argon2id_hash(app: FastAPI, client: httpx.AsyncClient) -> None:
     await sign_up(client, ALICE)
-    stored = await _stored_hash(app, ALICE)
+    stored = await stored_hash(app, ALICE)
     assert stored.startswith("$argon2id$")
     assert PASSWORD not in stored
 
@@ -95,17 +85,17 @@ async def test_hash_is_upgraded_on_login_when_argon2_parameters_change(
     app: FastAPI, client: httpx.AsyncClient, database_url: str
 ) -> None:
     await sign_up(client, ALICE)
-    old = await _stored_hash(app, ALICE)
+    old = await stored_hash(app, ALICE)
     assert ",t=1," in old
     async with _app_with(database_url, owns_rows=False, argon2_time_cost=2) as stronger, _client(stronger) as http:
         assert (await token_response(http, ALICE, WRONG)).status_code == 400
-        assert await _stored_hash(app, ALICE) == old  # a failed login never rewrites the hash
+        assert await stored_hash(app, ALICE) == old  # a failed login never rewrites the hash
         assert (await token_response(http, ALICE)).status_code == 200
-        upgraded = await _stored_hash(app, ALICE)
+        upgraded = await stored_hash(app, ALICE)
         assert upgraded.startswith("$argon2id$") and ",t=2," in upgraded and upgraded != old
         # Same parameters now: the next login leaves the hash alone, and the password still works.
         assert (await token_response(http, ALICE)).status_code == 200
-        assert await _stored_hash(app, ALICE) == upgraded
+        assert await stored_hash(app, ALICE) == upgraded
     assert (await token_response(client, ALICE)).status_code == 200
 
 
