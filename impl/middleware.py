@@ -249,15 +249,14 @@ async def _limited(
     received = 0
     started = False
     rejected = False
+    progressing = _progressing(receive, progress, task)
 
     async def counting_receive() -> Message:
         nonlocal received, started, rejected
         if rejected:
             return {"type": "http.disconnect"}
-        message = await receive()
+        message = await progressing()
         if message["type"] == "http.request":
-            if task in progress:  # not once the response is complete
-                progress[task] += 1
             received += len(message.get("body", b""))
             if received > limit:
                 rejected = True
