@@ -139,7 +139,7 @@ def denied_to_others_as_contracted(
     )
 
 
-def put_back_by_the_harness(failure: Failure, user_ids: Collection[int]) -> bool:
+def put_back_by_the_harness(failure: Failure, user_ids: Collection[str]) -> bool:
     """True only for a use after free whose DELETE removed one of `user_ids`: `make fuzz` puts its fuzzing users back
     after such a DELETE succeeds (scripts/fuzz_hooks.py `after_call`), out of Schemathesis' sight, so the next request
     to that account finds it again. A deleted account of anyone else is still judged."""

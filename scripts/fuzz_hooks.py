@@ -139,7 +139,7 @@ def filter_failure(context: schemathesis.HookContext, failure: Failure, case: Ca
         failure, _operation_id(case), caller.user if caller else None, owner
     ):
         reason = "404 to a user the object is hidden from"
-    if reason is None and put_back_by_the_harness(failure, [user.user_id for user in FUZZ_USERS]):
+    if reason is None and put_back_by_the_harness(failure, _FUZZ_USER_IDS):
         reason = "a deleted fuzzing user the run put back"
     if reason is None:
         return True
