@@ -51,6 +51,13 @@ class AccountStates:
             return None
         return entry[1]
 
+    def until(self, account_id: int, session_id: str) -> float | None:
+        """Until when (on `clock`) the pair's entry serves: None when there is none, or it has ended."""
+        entry = self._entries.get((account_id, session_id))
+        if entry is None or self.clock() >= entry[0]:
+            return None
+        return entry[0]
+
     def keep(
         self, account_id: int, session_id: str, scopes: frozenset[str], *, read_at: float, generation: int, until: float
     ) -> None:

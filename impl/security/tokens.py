@@ -106,7 +106,7 @@ class TokenCodec:
         """The token's claims; raises InvalidToken for anything not issued by this service and still valid."""
         claims = self._verified.get(token)
         if claims is not None:
-            if time.time() <= claims.expires_at + self._leeway:
+            if self.unexpired(claims):
                 return claims
             del self._verified[token]
         claims = self._decode(token)
@@ -114,6 +114,10 @@ class TokenCodec:
             del self._verified[next(iter(self._verified))]  # dicts keep insertion order: the oldest goes
         self._verified[token] = claims
         return claims
+
+    def unexpired(self, claims: AccessClaims) -> bool:
+        """Whether verified `claims` are still within their `exp` (and the leeway)."""
+        return time.time() <= claims.expires_at + self._leeway
 
     def _decode(self, token: str) -> AccessClaims:
         if not token or len(token) > MAX_TOKEN_LENGTH:
