@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -128,7 +129,7 @@ def create_app(
         telemetry={"tracing": telemetry, "metrics": telemetry, "logs": telemetry},
         title=settings.app_name,
         version=APP_VERSION,
-        lifespan=_lifespan(database, limiter, notifications, events, account_changes, housekeeper),
+        lifespan=_lifespan(database, limiter, notifications, events, account_changes, housekeeper, metrics),
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
@@ -189,6 +190,7 @@ def _lifespan(
     events: EventBroker,
     account_changes: AccountChangeRelay,
     housekeeper: Housekeeper,
+    metrics: AppMetrics,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -200,7 +202,12 @@ def _lifespan(
         await notifications.start()
         await account_changes.start()  # other workers' changes to accounts and sessions (with REDIS_URL)
         housekeeper.start()  # deletes expired keys, sessions and outbox rows every HOUSEKEEPING_INTERVAL_SECONDS
+        # Request tallies reach the instruments other workers' scrapes read (impl/metrics.py).
+        flushing = asyncio.create_task(metrics.flush_periodically(), name="metrics-flush")
         yield
+        flushing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await flushing
         await events.aclose()  # ends every /ws/items connection (1001) before what they use goes away
         await account_changes.aclose()
         await notifications.aclose()

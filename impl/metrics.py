@@ -4,12 +4,20 @@ database connections, summed over every worker in multiprocess mode.
 Multiprocess mode is on when `PROMETHEUS_MULTIPROC_DIR` names a directory (prometheus-client reads it at import;
 `make serve` sets it to a fresh one): each worker writes its values to files there, and any worker answering
 `/metrics` reads them all. Without it, values are this process's own.
+
+Requests are tallied in plain Python numbers and added to the prometheus-client instruments in bulk (`flush`): by
+the worker answering a scrape, before it answers, and by every worker each FLUSH_SECONDS. Five locked updates of
+prometheus-client values per request cost ~10 us of a ~200 us POST (profiled). So a scrape shows its own worker's
+requests exactly, and another worker's as they were at most FLUSH_SECONDS ago.
 """
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import os
 from collections.abc import Iterable, Mapping
+from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -22,6 +30,10 @@ MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 EXPOSITION_MEDIA_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Requests that matched no operation of the contract (404, 405, the docs pages) share one label value.
 OTHER_OPERATION = "other"
+# How often each worker adds its tallies to the instruments (what other workers' scrapes read).
+FLUSH_SECONDS: Final = 1.0
+# The latency histogram's bucket bounds, the last one +Inf (prometheus-client's defaults).
+LATENCY_BUCKETS: Final = Histogram.DEFAULT_BUCKETS
 
 
 def multiprocess_mode() -> bool:
@@ -57,8 +69,9 @@ class AppMetrics:
             "Time from the request's arrival to the start of its response, by operationId.",
             ["operation"],
             registry=self.registry,
+            buckets=LATENCY_BUCKETS,
         )
-        self.in_flight = Gauge(
+        self._in_flight = Gauge(
             "http_requests_in_flight",
             "HTTP requests being handled.",
             registry=self.registry,
@@ -84,19 +97,51 @@ class AppMetrics:
         )
         # Label lookups cost more than the increments: one child per label set, made once.
         self._children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
+        # Since the last flush, per (operation, status): [requests, latency sum, requests per latency bucket...].
+        self._tallies: dict[tuple[str, int], list[float]] = {}
+        # Requests between the edge layer's start and end, counted by it (the gauge is set from it when flushing).
+        self.requests_in_flight = 0
+        self._bounds = tuple(float(bound) for bound in LATENCY_BUCKETS)
 
     def observe(self, operation: str | None, status: int, seconds: float) -> None:
-        """Count one answered request and its latency."""
+        """Count one answered request and its latency (added to the instruments at the next `flush`)."""
         key = (operation or OTHER_OPERATION, status)
-        children = self._children.get(key)
-        if children is None:
-            children = self._children[key] = (
-                self._requests.labels(key[0], str(status)),
-                self._latency.labels(key[0]),
-            )
-        counter, histogram = children
-        counter.inc()
-        histogram.observe(seconds)
+        tally = self._tallies.get(key)
+        if tally is None:
+            tally = self._tallies[key] = [0.0] * (2 + len(self._bounds))
+        tally[0] += 1
+        tally[1] += seconds
+        # The first bucket whose bound is >= seconds, as Histogram.observe picks it.
+        tally[2 + bisect.bisect_left(self._bounds, seconds)] += 1
+
+    def flush(self) -> None:
+        """Add the tallies to the instruments and set the in-flight gauge: what a scrape (of any worker) reads."""
+        tallies, self._tallies = self._tallies, {}
+        for key, tally in tallies.items():
+            children = self._children.get(key)
+            if children is None:
+                children = self._children[key] = (
+                    self._requests.labels(key[0], str(key[1])),
+                    self._latency.labels(key[0]),
+                )
+            counter, histogram = children
+            counter.inc(tally[0])
+            # Histogram has no bulk observe: its sum and per-bucket values (non-cumulative, as observe updates them;
+            # exposition accumulates) take each tally in one update. Pinned by the tests of tests/e2e/test_metrics.py.
+            histogram._sum.inc(tally[1])
+            for bucket, count in zip(histogram._buckets, tally[2:], strict=True):
+                if count:
+                    bucket.inc(count)
+        self._in_flight.set(self.requests_in_flight)
+
+    async def flush_periodically(self) -> None:
+        """Flush every FLUSH_SECONDS until cancelled, then once more (nothing tallied is lost at shutdown)."""
+        try:
+            while True:
+                await asyncio.sleep(FLUSH_SECONDS)
+                self.flush()
+        finally:
+            self.flush()
 
     def observe_housekeeping(self, outcome: str, deleted: Mapping[str, int]) -> None:
         """Count one housekeeping round and the rows it deleted per table (zeros too: every series exists)."""
@@ -106,6 +151,7 @@ class AppMetrics:
 
     def exposition(self, snapshot: dict[str, tuple[str, float]]) -> bytes:
         """The text exposition of every worker's values (multiprocess mode) or this one's, plus `snapshot` gauges."""
+        self.flush()
         registry = self.registry
         if multiprocess_mode():
             registry = CollectorRegistry()

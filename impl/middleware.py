@@ -129,7 +129,7 @@ class EdgeMiddleware:
         response_started = False
         metrics = self.metrics
         if metrics is not None:
-            metrics.in_flight.inc()
+            metrics.requests_in_flight += 1
         deadlines = self.deadlines
         task = deadlines.start()
         progress = deadlines.progress  # per send: a dict update, not a method call (this runs on every request)
@@ -200,7 +200,7 @@ class EdgeMiddleware:
             progress.pop(task, None)
             request_id_var.reset(token)
             if metrics is not None:
-                metrics.in_flight.dec()
+                metrics.requests_in_flight -= 1
 
     async def _timed_out(self, scope: Scope, receive: Receive, send: Send, response_started: bool) -> None:
         """Answer a request the timeout cancelled: 503 + Retry-After, or nothing once its response had started (the

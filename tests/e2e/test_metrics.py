@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from impl.metrics import FLUSH_SECONDS
 from tests.databases import migrate
 from tests.processes import uvicorn_server
 
@@ -68,10 +70,20 @@ def test_counts_are_summed_over_every_worker(tmp_path: Path) -> None:
         uvicorn_server(env, workers=2, log=tmp_path / "server.log") as base_url,
         httpx.Client(base_url=base_url) as http,
     ):
+        time.sleep(FLUSH_SECONDS + 0.5)  # the start-up probes' requests, tallied by either worker, are added
         health_before = _requests(_samples(http.get("/metrics").text), "getHealth", "200")
         for _ in range(40):
             # A new connection each time, so both workers get some of them.
             assert httpx.get(f"{base_url}/healthz", headers={"Connection": "close"}).status_code == 200
+        # Each worker adds its tallies every FLUSH_SECONDS; the one answering a scrape adds its own first.
+        deadline = time.monotonic() + FLUSH_SECONDS + 5
+        while True:
+            samples = _samples(httpx.get(f"{base_url}/metrics", headers={"Connection": "close"}).text)
+            seen = _requests(samples, "getHealth", "200") - health_before
+            if seen == 40 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert seen == 40
         pids = {path.name.rsplit("_", 1)[-1] for path in multiproc.glob("counter_*.db")}
         assert len(pids) == 2, pids  # both workers answered some of the requests
         for _ in range(4):
