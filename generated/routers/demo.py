@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from .. import models
 from .. import runtime as _rt
@@ -23,6 +23,8 @@ OP_READ_LAST_QUERY = OperationInfo(
 
 
 class ReadLastQueryParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     q: Annotated[str | None, Field(max_length=100, pattern="^[^\\x00-\\x1F\\x7F]*$")] = None
     last_query: Annotated[str | None, Field(max_length=1200, pattern="^[A-Za-z0-9%._~-]*$")] = None
 
@@ -39,6 +41,8 @@ OP_GET_MODEL = OperationInfo(
 
 
 class GetModelParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     model_name: models.ModelName
 
 
@@ -54,6 +58,8 @@ OP_SEND_NOTIFICATION = OperationInfo(
 
 
 class SendNotificationParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     email: Annotated[str, Field(max_length=254)]
     q: Annotated[str | None, Field(max_length=200)] = None
 
@@ -70,6 +76,8 @@ OP_GET_UNICORN = OperationInfo(
 
 
 class GetUnicornParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     name: Annotated[str, Field(max_length=50, min_length=1)]
 
 

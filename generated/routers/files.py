@@ -43,6 +43,8 @@ OP_GET_FILE = OperationInfo(
 
 
 class GetFileParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     file_id: uuid.UUID
 
 
@@ -58,6 +60,8 @@ OP_DOWNLOAD_FILE = OperationInfo(
 
 
 class DownloadFileParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     file_id: uuid.UUID
     if_none_match: Annotated[str | None, Field(max_length=1024)] = None
     range: Annotated[str | None, Field(max_length=1024)] = None

@@ -24,6 +24,8 @@ OP_LIST_ITEMS = OperationInfo(
 
 
 class ListItemsParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     skip: Annotated[int, _rt.from_text("integer"), Field(ge=0, le=1000000)] = 0
     limit: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=100)] = 20
     q: Annotated[str | None, Field(max_length=100, min_length=1, pattern="^[^\\x00-\\x1F\\x7F]+$")] = None
@@ -42,6 +44,8 @@ OP_CREATE_ITEM = OperationInfo(
 
 
 class CreateItemParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     idempotency_key: Annotated[str | None, Field(max_length=255, min_length=1, pattern="^[\\x21-\\x7E]+$")] = None
 
 
@@ -57,6 +61,8 @@ OP_DELETE_ITEM = OperationInfo(
 
 
 class DeleteItemParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     item_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
     if_match: Annotated[str | None, Field(max_length=1024, min_length=1)] = None
 
@@ -73,6 +79,8 @@ OP_GET_ITEM = OperationInfo(
 
 
 class GetItemParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     item_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
 
 
@@ -88,6 +96,8 @@ OP_UPDATE_ITEM = OperationInfo(
 
 
 class UpdateItemParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     item_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
     if_match: Annotated[str | None, Field(max_length=1024, min_length=1)] = None
 
@@ -104,6 +114,8 @@ OP_REPLACE_ITEM = OperationInfo(
 
 
 class ReplaceItemParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     item_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
     if_match: Annotated[str | None, Field(max_length=1024, min_length=1)] = None
 
@@ -121,6 +133,8 @@ OP_UPLOAD_ITEM_IMAGE = OperationInfo(
 
 
 class UploadItemImageParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     item_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
 
 

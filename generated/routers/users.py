@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from .. import models
 from .. import runtime as _rt
@@ -23,6 +23,8 @@ OP_LIST_USERS = OperationInfo(
 
 
 class ListUsersParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     skip: Annotated[int, _rt.from_text("integer"), Field(ge=0, le=1000000)] = 0
     limit: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=100)] = 20
 
@@ -74,6 +76,8 @@ OP_DELETE_USER = OperationInfo(
 
 
 class DeleteUserParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     user_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
 
 
@@ -94,6 +98,8 @@ OP_GET_USER = OperationInfo(
 
 
 class GetUserParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     user_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
 
 
@@ -109,6 +115,8 @@ OP_UPDATE_USER = OperationInfo(
 
 
 class UpdateUserParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     user_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from enum import Enum
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -97,6 +98,22 @@ def _styled(request: Request, param: Param, shape: Shape) -> object:
     return simple_value(request.cookies.get(param.key), shape, False, param.props)
 
 
+# Values a shared instance can hand to every request without one request's changes reaching the next.
+_IMMUTABLE = (type(None), bool, int, float, str, bytes, Enum)
+
+
+def _reusable_empty(model: type[M]) -> M | None:
+    """The model of a request that sends none of the parameters, when one instance can serve every such request:
+    the model is frozen, valid without any parameter, and holds only immutable defaults. None otherwise."""
+    if not model.model_config.get("frozen"):
+        return None
+    try:
+        empty = model.model_validate({})
+    except ValidationError:
+        return None  # a required parameter: its absence is a 422, every time
+    return empty if all(isinstance(value, _IMMUTABLE) for value in vars(empty).values()) else None
+
+
 class Parameters(Generic[M]):
     """Reads an operation's path, query, header and cookie parameters into its parameters model."""
 
@@ -105,6 +122,9 @@ class Parameters(Generic[M]):
         self._params = params
         self._where = {p.field: (p.location, p.name) for p in params}
         self._checked = tuple(p for p in params if p.check is not None)
+        # Most requests send none of an operation's optional parameters (an Idempotency-Key, say): validating an
+        # empty mapping cost ~5 us of a ~140 us POST (profiled), for the same answer every time.
+        self._empty = _reusable_empty(model)
 
     def read(self, request: Request) -> M:
         """The validated parameters; 422 naming each invalid one."""
@@ -113,6 +133,8 @@ class Parameters(Generic[M]):
             value = _raw(request, param)
             if value is not None:
                 raw[param.field] = value
+        if not raw and self._empty is not None:
+            return self._empty
         try:
             parameters = self._model.model_validate(raw)
         except ValidationError as exc:

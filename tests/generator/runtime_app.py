@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import FastAPI
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from scripts.runtime import (
     PROBLEM_MEDIA_TYPE,
@@ -99,6 +99,8 @@ def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
 
 class ThingParameters(BaseModel):
     """The parameters model of an operation with one parameter in each location, as the generator writes them."""
+
+    model_config = ConfigDict(frozen=True)
 
     thing_id: Annotated[int, Field(ge=1)]
     limit: Annotated[int, Field(le=100)] = 10

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
+from starlette.requests import Request
 from starlette.types import Message
 
 from scripts.runtime import (
@@ -17,6 +18,7 @@ from scripts.runtime import (
     MULTIPART_MEDIA_TYPE,
     FormFields,
     FormModel,
+    InvalidRequest,
     JsonBody,
     OptionalJsonBody,
     Param,
@@ -77,6 +79,61 @@ async def test_parameters_missing_required_one_is_422_missing() -> None:
     app = make_app(make_endpoint(make_op(), parameters=Parameters(Required, (Param("q", "query", "q", "q"),))))
     problem = problem_of(await send(app, "GET", "/things"), 422)
     assert problem["errors"] == [{"loc": ["query", "q"], "msg": "Field required", "type": "missing"}]
+
+
+class _Optional(BaseModel):
+    """As the generator writes an operation's parameters model: frozen."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: Annotated[str | None, Field(min_length=1)] = None
+    limit: int = 10
+
+
+_OPTIONAL = (Param("key", "header", "Key", "Key"), Param("limit", "query", "limit", "limit"))
+
+
+def _request(query: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None) -> Request:
+    return Request({"type": "http", "method": "GET", "path": "/", "query_string": query, "headers": headers or []})
+
+
+def test_requests_sending_no_parameter_share_one_validated_instance() -> None:
+    reader = Parameters(_Optional, _OPTIONAL)
+    first, second = reader.read(_request()), reader.read(_request())
+    assert first is second and first == _Optional()
+    sent = reader.read(_request(b"limit=5", [(b"key", b"k")]))
+    assert sent == _Optional(key="k", limit=5) and reader.read(_request()) == _Optional()
+    with pytest.raises(ValidationError):
+        first.limit = 11  # frozen: no request can change what the next one gets
+
+
+def test_an_instance_is_not_shared_where_a_request_could_change_what_the_next_gets() -> None:
+    class Listed(BaseModel):
+        model_config = ConfigDict(frozen=True)
+
+        tags: list[str] = Field(default_factory=lambda: ["default"])
+
+    class Mutable(BaseModel):
+        key: str | None = None
+
+    listed = Parameters(Listed, (Param("tags", "query", "tag", "tag", many=True),))
+    first = listed.read(_request())
+    first.tags.append("changed by a handler")
+    assert listed.read(_request()) == Listed()
+    mutable = Parameters(Mutable, (Param("key", "header", "Key", "Key"),))
+    assert mutable.read(_request()) is not mutable.read(_request())
+
+
+def test_a_missing_required_parameter_is_refused_every_time() -> None:
+    class Required(BaseModel):
+        model_config = ConfigDict(frozen=True)
+
+        q: str
+
+    reader = Parameters(Required, (Param("q", "query", "q", "q"),))
+    for _ in range(2):
+        with pytest.raises(InvalidRequest):
+            reader.read(_request())
 
 
 # JSON bodies

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from .. import models
 from .. import runtime as _rt
@@ -24,6 +24,8 @@ OP_GET_THINGS_THING_ID = OperationInfo(
 
 
 class GetThingsThingIdParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     thing_id: Annotated[int, _rt.from_text("integer", "no-fraction"), Field(ge=-2147483648, le=2147483647)]
     since: Annotated[datetime.datetime | None, _rt.from_text("iso", "null", "string")] = None
 

@@ -25,6 +25,8 @@ OP_LIST_PETS = OperationInfo(
 
 
 class ListPetsParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     limit: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=100)] = 20
     tag: list[str] | None = None
     status: models.PetStatus | None = None
@@ -54,6 +56,8 @@ OP_LIST_PETS_BY_KIND = OperationInfo(
 
 
 class ListPetsByKindParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     kind: Literal["cat", "dog"]
     owner_id: uuid.UUID
     class_: Annotated[int, _rt.from_text("integer"), Field(ge=0, lt=10)] = 1
@@ -81,6 +85,8 @@ OP_DELETE_PET = OperationInfo(
 
 
 class DeletePetParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     pet_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
     if_match: str
 
@@ -97,6 +103,8 @@ OP_GET_PET = OperationInfo(
 
 
 class GetPetParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     pet_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
 
 
@@ -112,6 +120,8 @@ OP_GET_PHOTO = OperationInfo(
 
 
 class GetPhotoParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     pet_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
 
 
@@ -128,6 +138,8 @@ OP_UPLOAD_PHOTO = OperationInfo(
 
 
 class UploadPhotoParameters(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     pet_id: Annotated[int, _rt.from_text("integer"), Field(ge=1, le=9223372036854775807)]
 
 
