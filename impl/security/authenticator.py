@@ -87,12 +87,22 @@ class WebSocketCredentials:
 
 
 def _credentials(connection: HTTPConnection) -> Credentials | None:
-    authorization = connection.headers.get("authorization")
+    # One pass over the raw headers (the first of each, as Starlette's `Headers.get`): anonymous requests, most
+    # reads, then cost no header lookups and no cookie parsing (~1.5 us of a ~55 us GET, profiled).
+    authorization = cookies = None
+    for key, value in connection.scope["headers"]:
+        if key == b"authorization":
+            if authorization is None:
+                authorization = value
+        elif key == b"cookie":
+            cookies = value
     if authorization is not None:
-        scheme, _, token = authorization.partition(" ")
+        scheme, _, token = authorization.decode("latin-1").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("the Authorization header must be `Bearer <token>`", invalid_token=True)
         return Credentials(token.strip(), "bearer")
+    if cookies is None:
+        return None
     cookie = connection.cookies.get(SESSION_COOKIE)
     return Credentials(cookie, "cookie") if cookie else None
 

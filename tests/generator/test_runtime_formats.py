@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 import pytest
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
 
-from scripts.runtime.formats import INTEGER, Email, Integer, from_text
+from scripts.runtime.formats import INTEGER, Email, Integer, from_text, read_text
 from scripts.schema_fixes import rewrite_model_types
 
 _EMAIL = TypeAdapter(Email)
@@ -107,3 +109,25 @@ def test_a_text_a_string_type_refuses_is_read_as_the_other_scalar_type(sent: str
 def test_a_text_neither_reading_accepts_is_refused(sent: str) -> None:
     with pytest.raises(ValidationError):
         _STRING_OR_INTEGER.validate_python(sent)
+
+
+# Integer text is read in one step where integers come first (`from_text`'s shortcut); every other text goes the
+# general way (`read_text`). Both must read every text alike.
+_INTEGER_FIRST_TYPES = [("integer",), ("integer", "null"), ("integer", "number"), ("integer", "no-fraction")]
+_TEXTS = ["0", "-0", "7", "-12", "007", "1_000", " 5", "5 ", "5.0", "5.5", "1e3", "null", "true", "", "-", "٣", "²"]
+
+
+def _outcome(read: Callable[[str], object], text: str) -> object:
+    try:
+        value = read(text)
+    except PydanticCustomError as exc:
+        return exc.type
+    return (type(value), value)
+
+
+@pytest.mark.parametrize("types", _INTEGER_FIRST_TYPES)
+@pytest.mark.parametrize("text", _TEXTS)
+def test_integer_text_reads_the_same_by_the_shortcut_and_the_general_way(types: tuple[str, ...], text: str) -> None:
+    validator = from_text(*types)
+    assert isinstance(validator, BeforeValidator)
+    assert _outcome(validator.func, text) == _outcome(lambda t: read_text(t, types), text)  # type: ignore[arg-type]

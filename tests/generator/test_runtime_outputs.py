@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from pydantic import BaseModel, Field, RootModel, TypeAdapter
+from starlette.responses import Response
 
 from scripts.runtime import (
     Download,
@@ -15,7 +16,7 @@ from scripts.runtime import (
     RequestContext,
     Responder,
 )
-from scripts.runtime.outputs import content_disposition
+from scripts.runtime.outputs import content_disposition, content_type_header, json_response
 from tests.generator.runtime_app import (
     Calls,
     make_app,
@@ -184,3 +185,35 @@ async def test_responder_sends_downloads_as_bytes_or_streams_with_a_filename() -
 )
 def test_content_disposition_is_safe_for_any_file_name(filename: str, expected: str) -> None:
     assert content_disposition(filename) == expected
+
+
+_HEADER_SETS = [
+    {},
+    {"ETag": '"abc-1"'},
+    {"Location": "/items/1", "ETag": '"abc-1"', "X-Mixed-Case": "Value"},
+    {"Content-Type": "application/vnd.custom+json"},  # a service's own: Starlette's path
+    {"content-length": "2"},
+    {"X-Latin": "caf\u00e9"},
+]
+
+
+@pytest.mark.parametrize("headers", _HEADER_SETS)
+@pytest.mark.parametrize(
+    "media_type", ["application/json", "application/problem+json", "text/csv", "text/plain; charset=latin-1"]
+)
+@pytest.mark.parametrize("status", [200, 201, 204, 304])
+def test_json_responses_are_what_starlettes_response_builds(
+    headers: dict[str, str], media_type: str, status: int
+) -> None:
+    body = b'{"id":1}'
+    built = json_response(body, status, content_type_header(media_type), headers)
+    expected = Response(body, status_code=status, headers=headers, media_type=media_type)
+    assert (built.status_code, built.body, built.raw_headers, built.background) == (
+        expected.status_code,
+        expected.body,
+        expected.raw_headers,
+        expected.background,
+    )
+    built.set_cookie("c", "v")
+    expected.set_cookie("c", "v")
+    assert built.raw_headers == expected.raw_headers

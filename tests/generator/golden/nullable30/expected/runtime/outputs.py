@@ -68,6 +68,43 @@ def _has_defaults(schema: object) -> bool:
     return False
 
 
+# Headers `json_response` sets itself; a service that sets one gets Starlette's general path.
+_CONTENT_HEADERS = frozenset({b"content-length", b"content-type"})
+
+
+class _EncodedResponse(Response):
+    """A Response built from headers already encoded (no `init_headers`)."""
+
+    def __init__(self, body: bytes, status_code: int, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = body
+        self.raw_headers = raw_headers
+
+
+def content_type_header(media_type: str, charset: str = Response.charset) -> bytes:
+    """The Content-Type Starlette's Response sends for `media_type`: text types get a charset."""
+    if media_type.startswith("text/") and "charset=" not in media_type.lower():
+        media_type += "; charset=" + charset
+    return media_type.encode("latin-1")
+
+
+def json_response(body: bytes, status: int, content_type: bytes, headers: Mapping[str, str]) -> Response:
+    """The Response Starlette would build for `body` with these headers, its raw headers encoded in one pass (its
+    general path cost ~2 us of every JSON answer, profiled)."""
+    if status < 200 or status in (204, 304):
+        return Response(body, status_code=status, headers=headers, media_type=content_type.decode("latin-1"))
+    raw = []
+    for key, value in headers.items():
+        name = key.lower().encode("latin-1")
+        if name in _CONTENT_HEADERS:
+            return Response(body, status_code=status, headers=headers, media_type=content_type.decode("latin-1"))
+        raw.append((name, value.encode("latin-1")))
+    raw.append((b"content-length", b"%d" % len(body)))
+    raw.append((b"content-type", content_type))
+    return _EncodedResponse(body, status, raw)
+
+
 class Responder:
     """Renders results of one operation: JSON through a prebuilt adapter, no content, or a Download."""
 
@@ -84,6 +121,7 @@ class Responder:
         # `exclude_unset` costs ~5 us on a page of 20 items and changes nothing where no field has a default.
         self._exclude_unset = adapter is not None and _has_defaults(adapter.core_schema)
         self._media_type = media_type
+        self._content_type = content_type_header(media_type)
         self._location = location
 
     def render(self, ctx: RequestContext, root_path: str, result: object) -> Response:
@@ -109,7 +147,7 @@ class Responder:
             response = Response(status_code=status, headers=headers)
         else:
             body = self._adapter.dump_json(result, by_alias=True, exclude_unset=self._exclude_unset)
-            response = Response(body, status_code=status, media_type=self._media_type, headers=headers)
+            response = json_response(body, status, self._content_type, headers)
         for c in ctx.cookies:
             response.set_cookie(
                 c.key, c.value, c.max_age, path=c.path, secure=c.secure, httponly=c.httponly, samesite=c.samesite
@@ -139,4 +177,4 @@ def _download(result: Download, status: int, headers: dict[str, str]) -> Respons
     return StreamingResponse(result.content, status_code=status, media_type=result.media_type, headers=headers)
 
 
-__all__ = ["LocationLink", "Responder", "content_disposition"]
+__all__ = ["LocationLink", "Responder", "content_disposition", "content_type_header", "json_response"]
