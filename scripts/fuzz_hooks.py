@@ -29,7 +29,10 @@ from scripts.fuzz_env import (
     REPORT_VARIABLE,
 )
 from scripts.fuzz_filters import contract_false_positive, denied_to_others_as_contracted, put_back_by_the_harness
+from scripts.fuzz_formats import register as register_uri_probes
 from scripts.fuzz_seed import ADMIN, FUZZ_USERS, MEMBER, restore_fuzz_users
+
+register_uri_probes()  # no 10 s search for a `format: uri` violation the URL patterns leave no room for
 
 # Operations after whose success the fuzzing users may need putting back (scripts/fuzz_seed.restore_fuzz_users).
 _ACCOUNT_CHANGES = ("deleteUser", "updateUser")

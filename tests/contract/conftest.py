@@ -18,6 +18,9 @@ import pytest
 from schemathesis.generation.hypothesis import builder
 from schemathesis.pytest.plugin import SchemathesisCase
 
+from scripts.fuzz_formats import register as register_uri_probes
+
+register_uri_probes()  # as `make fuzz` does (scripts/fuzz_formats.py)
 _deferred: dict[Callable[..., Any], Callable[[], Any]] = {}
 _collected: set[object] = set()
 
