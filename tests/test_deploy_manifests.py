@@ -25,11 +25,11 @@ from pydantic import ValidationError
 
 from impl.settings import MIN_SECRET_KEY_BYTES, Settings
 from scripts import lint_deploy
+from tests.contract.contract import contract as parsed_contract
 from tests.databases import REPO_ROOT
 
 DEPLOY_DIR = REPO_ROOT / "deploy" / "kubernetes"
 DOCKERFILE = REPO_ROOT / "Dockerfile"
-CONTRACT = REPO_ROOT / "openapi" / "openapi.yaml"
 # A key the tests may use where the manifests' placeholder must be replaced; never a deployed one.
 REAL_LOOKING_KEY = "k" * MIN_SECRET_KEY_BYTES
 
@@ -201,7 +201,7 @@ def _probes() -> dict[str, dict[str, Any]]:
 
 
 def test_probes_are_the_contracts_public_health_operations() -> None:
-    contract = yaml.safe_load(CONTRACT.read_text())
+    contract = parsed_contract()
     probes = _probes()
     assert probes["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert probes["readinessProbe"]["httpGet"]["path"] == "/readyz"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 from playwright.sync_api import ConsoleMessage, Error, Page, expect, sync_playwright
 
+from tests.contract.contract import contract
 from tests.databases import REPO_ROOT, migrate
 from tests.processes import uvicorn_server
 from tests.users import ALICE, PASSWORD
@@ -47,8 +47,7 @@ def _chromium() -> str:
 
 
 def _contract_operation_count() -> int:
-    contract = yaml.safe_load((REPO_ROOT / "openapi" / "openapi.yaml").read_text())
-    return sum(1 for item in contract["paths"].values() for method in item if method in HTTP_METHODS)
+    return sum(1 for item in contract()["paths"].values() for method in item if method in HTTP_METHODS)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import requests
-import yaml
 from fastapi import FastAPI
 
 from generated import Services, models
@@ -40,9 +39,10 @@ from scripts.fuzz_access import (
     operation_paths,
 )
 from scripts.fuzz_seed import ADMIN, MEMBER
+from tests.contract.contract import contract
 from tests.databases import REPO_ROOT
 
-CONTRACT = yaml.safe_load((REPO_ROOT / "openapi" / "openapi.yaml").read_text())
+CONTRACT = contract()
 BASE = "http://127.0.0.1:9"
 ADMIN_CREDENTIALS = Credentials(ADMIN, "admin-token")
 MEMBER_CREDENTIALS = Credentials(MEMBER, "member-token")

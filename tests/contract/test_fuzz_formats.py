@@ -55,7 +55,7 @@ def test_the_contracts_uri_patterns_are_taken_to_imply_the_format(pattern: str) 
 
 @pytest.mark.parametrize("pattern", PATTERNS)
 def test_every_value_a_contract_uri_pattern_admits_is_a_uri(pattern: str) -> None:
-    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(st.from_regex(pattern, fullmatch=True))
     def admitted_is_a_uri(value: str) -> None:
         assert _URI.is_valid(value), value
