@@ -26,7 +26,9 @@ from scripts.runtime import (
     Part,
     RawBody,
     RequestContext,
+    from_text,
 )
+from scripts.runtime import parameters as parameters_module
 from tests.generator.runtime_app import (
     THING_PARAMETERS,
     THING_PATH,
@@ -122,6 +124,68 @@ def test_an_instance_is_not_shared_where_a_request_could_change_what_the_next_ge
     assert listed.read(_request()) == Listed()
     mutable = Parameters(Mutable, (Param("key", "header", "Key", "Key"),))
     assert mutable.read(_request()) is not mutable.read(_request())
+
+
+class _PathAndQuery(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    thing_id: Annotated[int, from_text("integer"), Field(ge=1)]
+    limit: Annotated[int, from_text("integer"), Field(le=100)] = 10
+
+
+_PATH_AND_QUERY = (Param("thing_id", "path", "thing-id", "thing_id"), Param("limit", "query", "limit", "limit"))
+
+
+def _at(thing_id: str, query: bytes = b"") -> Request:
+    request = _request(query)
+    request.scope["path_params"] = {"thing_id": thing_id}
+    return request
+
+
+def test_path_and_query_parameters_read_from_the_same_text_are_read_once() -> None:
+    reader = Parameters(_PathAndQuery, _PATH_AND_QUERY)
+    first = reader.read(_at("7", b"limit=5"))
+    assert reader.read(_at("7", b"limit=5")) is first == _PathAndQuery(thing_id=7, limit=5)
+    # Another path value or query string is read for itself.
+    assert reader.read(_at("8", b"limit=5")) == _PathAndQuery(thing_id=8, limit=5)
+    assert reader.read(_at("7", b"limit=6")) == _PathAndQuery(thing_id=7, limit=6)
+    assert reader.read(_at("7")) == _PathAndQuery(thing_id=7)
+
+
+def test_invalid_parameters_are_refused_every_time() -> None:
+    reader = Parameters(_PathAndQuery, _PATH_AND_QUERY)
+    for _ in range(2):
+        with pytest.raises(InvalidRequest):
+            reader.read(_at("7", b"limit=101"))
+        with pytest.raises(InvalidRequest):
+            reader.read(_at("0"))
+
+
+def test_the_parameters_kept_are_bounded_the_oldest_going_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parameters_module, "MEMO_SIZE", 2)
+    reader = Parameters(_PathAndQuery, _PATH_AND_QUERY)
+    first = reader.read(_at("1"))
+    assert reader.read(_at("1")) is first
+    reader.read(_at("2"))
+    reader.read(_at("3"))  # the third: the first is dropped
+    assert reader.read(_at("1")) is not first
+    assert len(reader._memo or {}) == 2
+
+
+def test_parameters_from_headers_or_cookies_or_of_mutable_values_are_read_every_time() -> None:
+    class Listed(BaseModel):
+        model_config = ConfigDict(frozen=True)
+
+        tags: list[str] | None = None
+
+    listed = Parameters(Listed, (Param("tags", "query", "tag", "tag", many=True),))
+    first = listed.read(_request(b"tag=a"))
+    first.tags.append("changed by a handler")  # type: ignore[union-attr]
+    assert listed.read(_request(b"tag=a")) == Listed(tags=["a"])
+    headed = Parameters(_Optional, _OPTIONAL)  # a header: not a function of the path and query alone
+    assert headed.read(_request(b"limit=3", [(b"key", b"k")])) is not headed.read(
+        _request(b"limit=3", [(b"key", b"k")])
+    )
 
 
 def test_a_missing_required_parameter_is_refused_every_time() -> None:
