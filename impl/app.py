@@ -23,6 +23,7 @@ from impl.contract_dispatch import ContractDispatch
 from impl.db import Database, DatabaseLimits, open_database
 from impl.demo import InProcessDemoService
 from impl.docs import install_contract_docs
+from impl.edge_entry import EdgeFirstFastAPI
 from impl.events import EventBroker, build_event_broker
 from impl.files import FileStore, SqlFilesService
 from impl.housekeeping import Housekeeper
@@ -125,7 +126,8 @@ def create_app(
 
     # FastAPI's own schema and docs are off: the authored contract is what we serve.
     telemetry = settings.opentelemetry
-    app = FastAPI(
+    app = EdgeFirstFastAPI(
+        edge_first=not telemetry,  # with OpenTelemetry on, FastAPI's telemetry layer sees every request
         telemetry={"tracing": telemetry, "metrics": telemetry, "logs": telemetry},
         title=settings.app_name,
         version=APP_VERSION,
