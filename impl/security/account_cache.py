@@ -46,17 +46,17 @@ class AccountStates:
 
     def scopes(self, account_id: int, session_id: str) -> frozenset[str] | None:
         """The account's scopes when the pair was checked less than `max_age` ago (and nothing changed since)."""
-        entry = self._entries.get((account_id, session_id))
-        if entry is None or self.clock() >= entry[0]:
-            return None
-        return entry[1]
+        entry = self._serving(account_id, session_id)
+        return None if entry is None else entry[1]
 
     def until(self, account_id: int, session_id: str) -> float | None:
         """Until when (on `clock`) the pair's entry serves: None when there is none, or it has ended."""
+        entry = self._serving(account_id, session_id)
+        return None if entry is None else entry[0]
+
+    def _serving(self, account_id: int, session_id: str) -> tuple[float, frozenset[str]] | None:
         entry = self._entries.get((account_id, session_id))
-        if entry is None or self.clock() >= entry[0]:
-            return None
-        return entry[0]
+        return None if entry is None or self.clock() >= entry[0] else entry
 
     def keep(
         self, account_id: int, session_id: str, scopes: frozenset[str], *, read_at: float, generation: int, until: float
