@@ -4,7 +4,9 @@ Bytecode: with PYTHONDONTWRITEBYTECODE set (container images often set it) and a
 bytecode, every process compiles everything it imports from source, every time: each xdist worker, uvicorn server,
 `make fuzz`, Alembic or generator subprocess. That is ~40% of `import impl.app` and of a worker's collection
 (measured: 1.6 s → 1.0 s of CPU, 24 s → 13.5 s), paid by hundreds of processes per run. PYTHONPYCACHEPREFIX lets
-them share compiled modules and still writes nothing next to the sources, which is what the setting is for.
+them share compiled modules and still writes nothing next to the sources, which is what the setting is for. The
+cache starts from the bytecode the standard library and the venv already have (under a prefix, Python reads only the
+prefix), so a new checkout does not compile its venv again.
 
 mypy: a cold run analyses the standard library and every third-party package again (8-17 s of CPU for the tests
 that run mypy; warm, well under a second). Each test type-checks with a private copy of its saved cache (mypy's
@@ -18,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import uuid
 from collections.abc import Sequence
@@ -38,10 +41,40 @@ def share_bytecode_cache() -> None:
     # Modules imported from temporary directories (generated packages, copies of the repo) are never imported
     # again by a later run: drop their bytecode so that the cache does not grow run after run.
     shutil.rmtree(prefix / TEMP.relative_to(TEMP.anchor), ignore_errors=True)
+    for installed in sorted({sysconfig.get_path(name) for name in ("stdlib", "purelib", "platlib")}):
+        _seed_bytecode(prefix, Path(installed))
     del os.environ["PYTHONDONTWRITEBYTECODE"]
     os.environ["PYTHONPYCACHEPREFIX"] = str(prefix)
     sys.dont_write_bytecode = False
     sys.pycache_prefix = str(prefix)
+
+
+def _seed_bytecode(prefix: Path, installed: Path) -> None:
+    """Give the cache the bytecode `installed` (the standard library, the venv's packages) already has beside its
+    sources: under a prefix, Python reads only the prefix, so each new checkout's venv (`make install` compiles it)
+    was compiled again, at once by every worker and server starting cold (2.7 s of CPU per process instead of 0.9).
+
+    Done again whenever the directory changed (a package installed or removed). Files are linked or copied in under
+    a temporary name and renamed, so a process of a concurrent run reads a whole file or none."""
+    mirror = prefix / installed.relative_to(installed.anchor)
+    marker, version = mirror / ".seeded", str(installed.stat().st_mtime_ns)
+    if not installed.is_dir() or (marker.is_file() and marker.read_text() == version):
+        return
+    suffix = f".{sys.implementation.cache_tag}.pyc"
+    for cached in installed.rglob(f"__pycache__/*{suffix}"):
+        target = mirror / cached.parent.parent.relative_to(installed) / cached.name
+        staged = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(cached, staged)
+            except OSError:
+                shutil.copyfile(cached, staged)
+            os.replace(staged, target)
+        except OSError:
+            staged.unlink(missing_ok=True)
+    mirror.mkdir(parents=True, exist_ok=True)
+    marker.write_text(version)
 
 
 def seed_mypy_cache(name: str, cache: Path, *fallbacks: Path) -> None:
