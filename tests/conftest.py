@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 
 from impl.app import create_app
 from impl.settings import Settings
+from tests import scheduling
 from tests.caches import share_bytecode_cache
 from tests.databases import (
     empty_and_close,
@@ -39,12 +41,40 @@ BACKENDS = ["sqlite", "postgres"]
 _RUN_RESOURCES = ExitStack()
 
 
+_MODULE_SECONDS = pytest.StashKey[dict[str, float]]()
+_MODULE_TIMER = pytest.StashKey[scheduling.ModuleTimer]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Before the xdist workers start: they and every subprocess share one bytecode cache (tests/caches.py), and keep
-    uploads under one directory that the run removes at its end (the workers inherit it)."""
+    uploads under one directory that the run removes at its end (the workers inherit it). The modules' durations
+    of the last run order this one's (tests/scheduling.py): read here, handed to the workers."""
     share_bytecode_cache()
-    if not hasattr(config, "workerinput"):
-        _RUN_RESOURCES.enter_context(storage_root())
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        config.stash[_MODULE_SECONDS] = workerinput[scheduling.WORKER_INPUT]
+        return
+    _RUN_RESOURCES.enter_context(storage_root())
+    config.stash[_MODULE_SECONDS] = scheduling.load()
+    timer = config.stash[_MODULE_TIMER] = scheduling.ModuleTimer()
+    config.pluginmanager.register(timer)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist's hook, in the process that starts the workers (`node`: its untyped WorkerController)."""
+    node.workerinput[scheduling.WORKER_INPUT] = node.config.stash[_MODULE_SECONDS]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    scheduling.longest_first(items, config.stash[_MODULE_SECONDS])
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    timer = session.config.stash.get(_MODULE_TIMER, None)
+    if timer is not None and timer.seconds:
+        scheduling.save(dict(timer.seconds))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
