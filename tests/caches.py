@@ -56,9 +56,11 @@ def _seed_bytecode(prefix: Path, installed: Path) -> None:
 
     Done again whenever the directory changed (a package installed or removed). Files are linked or copied in under
     a temporary name and renamed, so a process of a concurrent run reads a whole file or none."""
+    if not installed.is_dir():
+        return
     mirror = prefix / installed.relative_to(installed.anchor)
     marker, version = mirror / ".seeded", str(installed.stat().st_mtime_ns)
-    if not installed.is_dir() or (marker.is_file() and marker.read_text() == version):
+    if marker.is_file() and marker.read_text() == version:
         return
     suffix = f".{sys.implementation.cache_tag}.pyc"
     for cached in installed.rglob(f"__pycache__/*{suffix}"):

@@ -66,3 +66,8 @@ def test_only_this_interpreters_bytecode_is_seeded(tmp_path: Path) -> None:
     _seed_bytecode(prefix, installed)
     mirrored = sorted(p.name for p in (prefix / installed.relative_to(installed.anchor) / "pkg").iterdir())
     assert mirrored == [f"__init__.{TAG}.pyc"]
+
+
+def test_a_tree_that_does_not_exist_seeds_nothing(tmp_path: Path) -> None:
+    _seed_bytecode(tmp_path / "prefix", tmp_path / "absent")
+    assert not (tmp_path / "prefix").exists()
