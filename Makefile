@@ -23,8 +23,8 @@ UVICORN_BOUNDS = --timeout-graceful-shutdown $(GRACEFUL_SHUTDOWN_SECONDS) \
 # pytest-xdist workers: two per core plus one, since many tests spend their time waiting on the servers, clusters
 # and proxies they start (measured on 2 cores: 2 workers kept 1.4 cores busy, 4 kept 1.7; the suite took 215 s with
 # 3 workers and 202 s with 4, then, once the fuzzing modules shared their cases, 190 s with 4 and 186 s with 5; on a
-# faster day, alternating runs: 172 and 166 s with 4, 164 and 158 s with 5); `make test XDIST=` runs the suite in
-# one process.
+# faster day, alternating runs: 172 and 166 s with 4, 164 and 158 s with 5; with the longest modules first, alternating
+# 6, 5, 6, 5: 166, 166, 163, 148 s, so no gain from a sixth); `make test XDIST=` runs the suite in one process.
 XDIST ?= -n $(shell $(PYTHON) -c 'import os; print(max(2, (os.cpu_count() or 1) * 2 + 1))')
 
 .PHONY: help install run serve worker require-secret-key test test-sqlite generate check-generated sdk check-sdk lint format typecheck check migrate bench clean contract-diff lint-contract mock fuzz fuzz-big fidelity bench-postgres pgbench lint-deploy soak soak-test
