@@ -1,6 +1,6 @@
 """What a worker loads: on SQLite the app never imports SQLAlchemy's ORM or its asyncio layer (~8 MB of RSS per
 worker, measured), however it is used; on PostgreSQL it loads the asyncio engine it needs, and works. On either, a
-worker that serves no docs never parses the contract, nor imports PyYAML to (1.4 MB of peak RSS, measured).
+worker that serves no docs neither parses the contract nor imports PyYAML (1.4 MiB of peak RSS, measured).
 
 Each case runs tests/e2e/footprint_journey.py in a fresh interpreter, as `make run` starts one: `impl.app:app` built
 from the environment, its lifespan run, a journey of requests through it (sign-up, login, refresh, writes, reads,
